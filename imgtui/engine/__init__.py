@@ -1,0 +1,26 @@
+"""The domain layer: engine access and the records it returns. Imports nothing from Textual."""
+
+from imgtui.engine.catalog import Catalog, Totals
+from imgtui.engine.client import Engine, EngineError, EngineUnavailable, EventStream, describe
+from imgtui.engine.connection import Endpoint, resolve_endpoint
+from imgtui.engine.models import NONE, EngineEvent, EngineInfo, Image, Layer, Repository, Tag, short_id
+
+__all__ = [
+    "NONE",
+    "Catalog",
+    "Endpoint",
+    "Engine",
+    "EngineError",
+    "EngineEvent",
+    "EngineInfo",
+    "EngineUnavailable",
+    "EventStream",
+    "Image",
+    "Layer",
+    "Repository",
+    "Tag",
+    "Totals",
+    "describe",
+    "resolve_endpoint",
+    "short_id",
+]

@@ -1,0 +1,178 @@
+"""The engine, through docker-py's low-level APIClient: one request per question, errors made readable."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
+from docker.utils import version_lt
+
+from imgtui.engine.connection import Endpoint, resolve_endpoint
+from imgtui.engine.models import EngineEvent, EngineInfo, Image, Layer
+
+
+class EngineError(Exception):
+    """An engine failure, worded for the user."""
+
+
+class EngineUnavailable(EngineError):
+    """No engine answered at the endpoint."""
+
+
+def describe(exc: BaseException) -> str:
+    """One readable line for anything docker-py or requests may raise."""
+    if isinstance(exc, EngineError):
+        return str(exc)
+    if isinstance(exc, docker.errors.APIError):
+        explanation = exc.explanation
+        if isinstance(explanation, bytes):
+            explanation = explanation.decode(errors="replace")
+        return str(explanation or exc).strip()
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else exc
+        inner = getattr(reason, "reason", reason)
+        return f"connection failed: {inner}"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "the engine did not answer in time"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class EventStream:
+    """The engine's event stream; `close()` from any thread ends the iteration."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._closed = threading.Event()
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        try:
+            for item in self._raw:
+                if self._closed.is_set():
+                    return
+                yield EngineEvent.from_raw(item)
+        except Exception as exc:
+            if self._closed.is_set():
+                return
+            raise EngineUnavailable(f"event stream lost: {describe(exc)}") from exc
+
+    def close(self) -> None:
+        self._closed.set()
+        try:
+            self._raw.close()
+        except Exception:
+            pass
+
+
+class Engine:
+    """What imgtui asks the engine. Every method blocks: call it from a thread worker."""
+
+    def __init__(self, api: docker.APIClient, info: EngineInfo) -> None:
+        self.api = api
+        self.info = info
+        self._history: dict[str, tuple[Layer, ...]] = {}
+        self._history_lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, host: str | None = None, timeout: float = 30.0) -> Engine:
+        """Connect and read the engine's version in one request; raises EngineUnavailable with what was tried."""
+        endpoint = resolve_endpoint(host)
+        return cls.connect_endpoint(endpoint, timeout)
+
+    @classmethod
+    def connect_endpoint(cls, endpoint: Endpoint, timeout: float = 30.0) -> Engine:
+        try:
+            # Start at the minimum API version so the first request (/version, unversioned) works on any
+            # engine, then move up to what both sides speak: one request instead of version="auto" + version().
+            api = docker.APIClient(
+                base_url=endpoint.base_url,
+                version=MINIMUM_DOCKER_API_VERSION,
+                timeout=timeout,
+                tls=endpoint.tls or False,
+                use_ssh_client=endpoint.use_ssh_client,
+            )
+            version = api.version(api_version=False)
+        except Exception as exc:
+            raise EngineUnavailable(
+                f"no Docker engine answered at {endpoint.base_url} ({endpoint.source}): {describe(exc)}"
+            ) from exc
+        server_api = str(version.get("ApiVersion") or MINIMUM_DOCKER_API_VERSION)
+        api._version = (
+            server_api if version_lt(server_api, DEFAULT_DOCKER_API_VERSION) else DEFAULT_DOCKER_API_VERSION
+        )
+        info = EngineInfo(
+            host=endpoint.base_url,
+            source=endpoint.source,
+            version=str(version.get("Version", "?")),
+            api_version=api._version,
+            os=str(version.get("Os", "")),
+            arch=str(version.get("Arch", "")),
+        )
+        return cls(api, info)
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.NotFound:
+            raise
+        except requests.exceptions.ConnectionError as exc:
+            raise EngineUnavailable(f"{what}: {describe(exc)}") from exc
+        except Exception as exc:
+            raise EngineError(f"{what}: {describe(exc)}") from exc
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.api.ping())
+        except Exception:
+            return False
+
+    def list_images(self) -> list[Image]:
+        """All top-level images, dangling included, in one request (docker-py's images.list() makes N+1)."""
+        rows = self._call("listing images", self.api.images)
+        return [Image.from_summary(row) for row in rows]
+
+    def inspect_image(self, id_or_name: str) -> Image | None:
+        """The current state of one image, or None if it no longer exists."""
+        try:
+            data = self._call(f"inspecting {id_or_name}", self.api.inspect_image, id_or_name)
+        except docker.errors.NotFound:
+            return None
+        return Image.from_inspect(data)
+
+    def cached_history(self, image_id: str) -> tuple[Layer, ...] | None:
+        with self._history_lock:
+            return self._history.get(image_id)
+
+    def history(self, image_id: str) -> tuple[Layer, ...]:
+        """`docker history`, cached by image ID (an image's history never changes)."""
+        cached = self.cached_history(image_id)
+        if cached is not None:
+            return cached
+        try:
+            rows = self._call(f"reading the history of {image_id[:19]}", self.api.history, image_id)
+        except docker.errors.NotFound as exc:
+            raise EngineError(f"image {image_id[7:19]} no longer exists") from exc
+        layers = tuple(Layer.from_history(row) for row in rows)
+        with self._history_lock:
+            self._history[image_id] = layers
+        return layers
+
+    def disk_usage(self) -> int:
+        """Bytes the image layers really take on disk (shared layers once), from `/system/df`."""
+        data = self._call("reading disk usage", self.api.df)
+        return int(data.get("LayersSize") or 0)
+
+    def events(self) -> EventStream:
+        """Image events from now on."""
+        raw = self._call("subscribing to events", self.api.events, decode=True, filters={"type": ["image"]})
+        return EventStream(raw)
+
+    def close(self) -> None:
+        try:
+            self.api.close()
+        except Exception:
+            pass

@@ -1,0 +1,187 @@
+"""Plain, frozen records of what the engine told us. No Textual, no docker-py objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from docker.utils import parse_repository_tag
+
+NONE = "<none>"
+MISSING = "<missing>"
+
+
+def short_id(image_id: str) -> str:
+    """The 12 hex digits `docker images` shows."""
+    return image_id.removeprefix("sha256:")[:12]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """`registry:5000/ns/app:1.0` -> (`registry:5000/ns/app`, `1.0`); a name without tag gets `latest`."""
+    repo, tag = parse_repository_tag(name)
+    return repo, tag or "latest"
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str) and value:
+        # Inspect gives RFC 3339 with nanoseconds; Python wants at most microseconds.
+        text = value.replace("Z", "+00:00")
+        head, _, rest = text.partition(".")
+        if rest:
+            digits = "".join(ch for ch in rest if ch.isdigit())
+            tz = rest[len(digits) :]
+            text = f"{head}.{digits[:6]}{tz}"
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(0, tz=UTC)
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image as `GET /images/json` (or an inspect) describes it."""
+
+    id: str
+    names: tuple[str, ...]
+    digests: tuple[str, ...]
+    created: datetime
+    size: int
+    containers: int = -1
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.id)
+
+    @property
+    def dangling(self) -> bool:
+        return not self.names
+
+    @classmethod
+    def from_summary(cls, row: dict[str, Any]) -> Image:
+        """A row of `GET /images/json`."""
+        names = tuple(n for n in (row.get("RepoTags") or ()) if n != "<none>:<none>")
+        digests = tuple(d for d in (row.get("RepoDigests") or ()) if d != "<none>@<none>")
+        return cls(
+            id=row["Id"],
+            names=names,
+            digests=digests,
+            created=_timestamp(row.get("Created")),
+            size=int(row.get("Size") or 0),
+            containers=int(row.get("Containers", -1)),
+        )
+
+    @classmethod
+    def from_inspect(cls, data: dict[str, Any]) -> Image:
+        """The answer of `GET /images/{id}/json`."""
+        return cls(
+            id=data["Id"],
+            names=tuple(data.get("RepoTags") or ()),
+            digests=tuple(data.get("RepoDigests") or ()),
+            created=_timestamp(data.get("Created")),
+            size=int(data.get("Size") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One row of the tags pane: a name (or `<none>`) and the image it points at."""
+
+    repository: str
+    tag: str
+    image: Image
+
+    @property
+    def ref(self) -> str:
+        """What to hand the engine: the name, or the ID for a dangling image."""
+        if self.repository == NONE:
+            return self.image.id
+        return f"{self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class Repository:
+    """One row of the repositories pane."""
+
+    name: str
+    tags: tuple[Tag, ...]
+
+    @property
+    def size(self) -> int:
+        """Sum of the distinct images' sizes (shared layers counted once per image, like `docker images`)."""
+        return sum({t.image.id: t.image.size for t in self.tags}.values())
+
+    @property
+    def image_count(self) -> int:
+        return len({t.image.id for t in self.tags})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One line of `docker history`."""
+
+    id: str
+    created: datetime
+    created_by: str
+    size: int
+    comment: str
+    tags: tuple[str, ...] = ()
+
+    @property
+    def display_id(self) -> str:
+        return MISSING if self.id in ("", MISSING) else short_id(self.id)
+
+    @classmethod
+    def from_history(cls, row: dict[str, Any]) -> Layer:
+        return cls(
+            id=row.get("Id") or MISSING,
+            created=_timestamp(row.get("Created")),
+            created_by=(row.get("CreatedBy") or "").strip(),
+            size=int(row.get("Size") or 0),
+            comment=(row.get("Comment") or "").strip(),
+            tags=tuple(t for t in (row.get("Tags") or ()) if t != "<none>:<none>"),
+        )
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Who we are talking to, for the header."""
+
+    host: str
+    source: str
+    version: str
+    api_version: str
+    os: str = ""
+    arch: str = ""
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """One message of the engine's event stream, reduced to what the UI needs."""
+
+    type: str
+    action: str
+    actor_id: str
+    attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    time: float = 0.0
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> EngineEvent:
+        actor = raw.get("Actor") or {}
+        return cls(
+            type=raw.get("Type", ""),
+            action=raw.get("Action", raw.get("status", "")),
+            actor_id=actor.get("ID") or raw.get("id", ""),
+            attributes=dict(actor.get("Attributes") or {}),
+            time=float(raw.get("timeNano", 0)) / 1e9 or float(raw.get("time", 0)),
+        )
+
+    @property
+    def touched_image(self) -> str | None:
+        """The image (ID or name) whose listing this event may have changed, if any."""
+        if self.type == "image" and self.action in {"tag", "untag", "delete", "import", "load", "pull"}:
+            return self.actor_id
+        return None

@@ -1,0 +1,122 @@
+"""The demo content of the seed notes, made on the sandbox engine from busybox-static (nothing is pulled).
+
+- `busybox:latest`: a base image made with `docker import` from a busybox rootfs.
+- `commit_test:first` / `commit_test:second`: committed from containers with author and message, so the
+  layers pane shows the 12 B and 13 B layers with the messages as comments (seed 001).
+- container `commit_test2` (stopped) still uses `commit_test:first`, so `rmi` of it conflicts (seed 000).
+- `my-image-name:0.0` and `alicek107/my-image-name:0.0`: one ID, two names, made by export + import (seed 004).
+- `demo/app:latest` committed twice: the first commit is left dangling (`<none>`).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import docker
+
+from imgtui.sandbox import BUSYBOX
+
+AUTHOR = "alicek106"
+
+
+def busybox_rootfs() -> bytes:
+    """A tar of a minimal root filesystem: busybox-static and a link per applet."""
+    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for folder in ("bin", "etc", "root", "tmp", "var"):
+            info = tarfile.TarInfo(folder)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if folder == "tmp" else 0o755
+            info.mtime = int(time.time())
+            tar.addfile(info)
+        tar.add(str(BUSYBOX), arcname="bin/busybox")
+        for applet in applets:
+            if applet == "busybox":
+                continue
+            info = tarfile.TarInfo(f"bin/{applet}")
+            info.type = tarfile.SYMTYPE
+            info.linkname = "busybox"
+            info.mode = 0o777
+            tar.addfile(info)
+        passwd = b"root:x:0:0:root:/root:/bin/sh\n"
+        info = tarfile.TarInfo("etc/passwd")
+        info.size = len(passwd)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(passwd))
+    return buf.getvalue()
+
+
+def run_and_commit(
+    api: docker.APIClient,
+    image: str,
+    name: str,
+    command: list[str],
+    repository: str,
+    tag: str,
+    message: str | None = None,
+    author: str | None = None,
+    remove: bool = False,
+) -> str:
+    """`docker run --network none --name NAME IMAGE CMD`, then `docker commit`; returns the new image ID."""
+    container = api.create_container(
+        image, command=command, name=name, host_config=api.create_host_config(network_mode="none")
+    )
+    api.start(container)
+    status = api.wait(container, timeout=60)
+    if status.get("StatusCode") != 0:
+        raise RuntimeError(f"{' '.join(command)} in {image} exited with {status}")
+    result = api.commit(container, repository=repository, tag=tag, message=message, author=author)
+    if remove:
+        api.remove_container(container)
+    return str(result["Id"])
+
+
+def seed(docker_host: str, registry: str | None = None) -> list[str]:
+    """Create the demo content if it is not there yet; returns what was made, one line each."""
+    api = docker.APIClient(base_url=docker_host, version="auto", timeout=120)
+    names = {n for img in api.images() for n in (img.get("RepoTags") or [])}
+    made: list[str] = []
+    if "busybox:latest" not in names:
+        api.import_image_from_data(busybox_rootfs(), repository="busybox", tag="latest", changes=['CMD ["/bin/sh"]'])
+        made.append("busybox:latest (docker import of busybox-static)")
+    existing = {c["Names"][0].lstrip("/") for c in api.containers(all=True) if c.get("Names")}
+    if "commit_test:first" not in names and "commit_test" not in existing:
+        run_and_commit(
+            api, "busybox:latest", "commit_test", ["sh", "-c", "echo test_first! >> first"],
+            "commit_test", "first", message="my first commit", author=AUTHOR,
+        )  # fmt: skip
+        made.append("commit_test:first (commit of container commit_test, 12 B layer)")
+    if "commit_test:second" not in names and "commit_test2" not in existing:
+        run_and_commit(
+            api, "commit_test:first", "commit_test2", ["sh", "-c", "echo test_second! >> second"],
+            "commit_test", "second", message="my second commit", author=AUTHOR,
+        )  # fmt: skip
+        made.append("commit_test:second (commit of container commit_test2, which stays and uses :first)")
+    if "my-image-name:0.0" not in names:
+        exported = b"".join(api.export("commit_test"))
+        api.import_image_from_data(exported, repository="my-image-name", tag="0.0")
+        api.tag("my-image-name:0.0", "alicek107/my-image-name", "0.0")
+        made.append("my-image-name:0.0 = alicek107/my-image-name:0.0 (export + import, one ID two names)")
+    if "demo/app:latest" not in names:
+        for version in ("1", "2"):
+            run_and_commit(
+                api, "busybox:latest", f"demo-app-build-{version}",
+                ["sh", "-c", f"mkdir -p /app && echo 'version {version}' > /app/VERSION"],
+                "demo/app", "latest", message=f"build {version}", author="ci", remove=True,
+            )  # fmt: skip
+        made.append("demo/app:latest, built twice: the first build is now a dangling <none> image")
+    if registry and f"{registry}/demo/app:latest" not in names:
+        api.tag("demo/app:latest", f"{registry}/demo/app", "latest")
+        made.append(f"{registry}/demo/app:latest (a name for the sandbox registry, not pushed)")
+    api.close()
+    return made
+
+
+def write_rootfs(path: Path) -> Path:
+    path.write_bytes(busybox_rootfs())
+    return path
