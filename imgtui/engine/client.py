@@ -34,12 +34,26 @@ def describe(exc: BaseException) -> str:
             explanation = explanation.decode(errors="replace")
         return str(explanation or exc).strip()
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else exc
-        inner = getattr(reason, "reason", reason)
-        return f"connection failed: {inner}"
+        return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):
         return "the engine did not answer in time"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    """The operating system's words (`Connection refused`) buried in requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError) and item.strerror:
+            return str(item.strerror)
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    text = str(exc)
+    return text.rsplit("] ", 1)[-1] if "[Errno" in text else None
 
 
 class EventStream:

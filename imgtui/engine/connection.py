@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from docker.constants import DEFAULT_UNIX_SOCKET
 from docker.context import ContextAPI
 from docker.utils import kwargs_from_env
+
+DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""`imgtui`: connect the way the docker CLI does, or say in one line why not."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from imgtui import __version__
+
+EPILOG = """\
+The engine is found like the docker CLI finds it: --host, else DOCKER_HOST (with DOCKER_TLS_VERIFY and
+DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT or the current docker context, else
+unix:///var/run/docker.sock. ssh:// hosts use your ssh client.
+
+No engine on this machine? `python -m imgtui.sandbox demo` starts a private one with demo images.
+Keys: tab moves between panes, enter opens, / filters, r reloads, ? lists every key, q quits.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imgtui",
+        description="Explore and clean up Docker images and their layers from the keyboard.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-H", "--host", help="engine URL: unix:///path, tcp://host:2376, ssh://user@host")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one engine request")
+    parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from imgtui.engine import Engine, EngineUnavailable
+
+    try:
+        engine = Engine.connect(args.host, timeout=args.timeout)
+    except EngineUnavailable as exc:
+        print(f"imgtui: {exc}", file=sys.stderr)
+        print("imgtui: start dockerd, set DOCKER_HOST or pass --host; or try the sandbox: "
+              "python -m imgtui.sandbox demo", file=sys.stderr)  # fmt: skip
+        return 2
+    from imgtui.ui.app import ImgtuiApp
+
+    try:
+        ImgtuiApp(engine).run()
+    finally:
+        engine.close()
+    return 0

@@ -1,0 +1,422 @@
+"""The App: three panes that follow each other, fed by thread workers that talk to the engine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from imgtui.engine import NONE, Catalog, Engine, EngineError, EngineUnavailable, EventStream, Layer, Tag, describe
+from imgtui.ui import format as fmt
+from imgtui.ui.messages import (
+    ConnectionChanged,
+    DiskUsageRead,
+    EngineEventSeen,
+    HistoryLoaded,
+    ImagesChanged,
+    ImagesLoaded,
+)
+from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, TagTable
+
+RECONNECT_EVERY = 1.0
+"""Seconds between pings while the engine is away."""
+EVENT_BATCH_DELAY = 0.1
+"""Events arriving within this many seconds are looked at together."""
+FULL_RELOAD_OVER = 50
+"""More touched images than this in one batch: one list request beats that many inspects."""
+HISTORY_DELAY = 0.08
+"""Wait this long after the cursor stops on a tag before asking for its layers."""
+
+
+class ImgtuiApp(App[None]):
+    """Repositories → tags → layers of the engine's images, kept live by the engine's events."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "imgtui"
+    AUTO_FOCUS = "#repos"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the focused list as you type"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload everything from the engine"),
+        Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave imgtui"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+    ]
+
+    def __init__(self, engine: Engine, *, live: bool = True) -> None:
+        super().__init__()
+        self.engine = engine
+        self.live = live
+        self.catalog = Catalog()
+        self.connected = True
+        self.disk_used: int | None = None
+        self.loaded = False
+        self._stream: EventStream | None = None
+        self._stopping = threading.Event()
+        self._pending: set[str] = set()
+        self._batch_timer: Timer | None = None
+        self._history_timer: Timer | None = None
+        self._layers_for: str | None = None
+        self._filter_target: ItemTable | None = None
+        self.status = Static(id="status")
+        self.repos = RepositoryTable(id="repos")
+        self.tags = TagTable(id="tags")
+        self.layers = LayerTable(id="layers")
+        self.detail = Static(id="detail")
+
+    # -- layout ----------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield self.status
+        with Horizontal(id="top"):
+            yield self.repos
+            yield self.tags
+        with Vertical(id="layers-pane"):
+            yield self.layers
+            yield self.detail
+        yield Input(id="filter")
+        yield Footer()
+
+    @property
+    def showing(self) -> bool:
+        """False once the app is closing: late worker messages then have nothing to update."""
+        return self.status.is_attached and not self._stopping.is_set()
+
+    def on_mount(self) -> None:
+        self._update_titles()
+        self._update_status("connecting …")
+        if self.live:
+            self.follow_engine()
+        else:
+            self.load_images()
+
+    def on_unmount(self) -> None:
+        self._stopping.set()
+        if self._stream is not None:
+            self._stream.close()
+
+    # -- workers: every engine call happens in one of these threads ------------------------------------
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False, description="Following the engine")
+    def follow_engine(self) -> None:
+        """Subscribe to events, then list images (so nothing falls between), then relay events until the
+        app stops; when the engine goes away, ping until it is back and start over."""
+        worker = get_current_worker()
+        while not (worker.is_cancelled or self._stopping.is_set()):
+            try:
+                stream = self.engine.events()
+                self._stream = stream
+                if self._stopping.is_set():
+                    stream.close()
+                    return
+                self.post_message(ImagesLoaded(self.engine.list_images()))
+                self.post_message(ConnectionChanged(True))
+                for event in stream:
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(EngineEventSeen(event))
+                if self._stopping.is_set():
+                    return
+                raise EngineUnavailable("the engine closed its event stream")
+            except EngineError as exc:
+                if self._stopping.is_set():
+                    return
+                self.post_message(ConnectionChanged(False, describe(exc)))
+                while not self._stopping.wait(RECONNECT_EVERY):
+                    if worker.is_cancelled:
+                        return
+                    if self.engine.ping():
+                        break
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False, description="Listing images")
+    def load_images(self) -> None:
+        self.post_message(ImagesLoaded(self.engine.list_images()))
+
+    @work(thread=True, group="inspect", exit_on_error=False, description="Reading changed images")
+    def inspect_images(self, refs: list[str]) -> None:
+        if len(refs) > FULL_RELOAD_OVER:
+            self.post_message(ImagesLoaded(self.engine.list_images()))
+            return
+        self.post_message(ImagesChanged([(ref, self.engine.inspect_image(ref)) for ref in refs]))
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading layers")
+    def load_history(self, image_id: str) -> None:
+        self.post_message(HistoryLoaded(image_id, self.engine.history(image_id)))
+
+    @work(thread=True, exclusive=True, group="df", exit_on_error=False, description="Reading disk usage")
+    def read_disk_usage(self) -> None:
+        self.post_message(DiskUsageRead(self.engine.disk_usage()))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's error becomes something the user reads."""
+        if event.state != WorkerState.ERROR or not self.showing:
+            return
+        worker, error = event.worker, event.worker.error
+        message = describe(error) if error is not None else "unknown error"
+        if worker.group == "history":
+            self.layers.loading = False
+            self._layers_for = None
+            self.detail.update(Text(f"Could not load layers: {message}", style="red"))
+        self.notify(message, title=worker.description or "Engine", severity="error", timeout=8)
+
+    # -- what the workers tell us ----------------------------------------------------------------------
+    def on_images_loaded(self, message: ImagesLoaded) -> None:
+        if not self.showing:
+            return
+        self.catalog.replace_all(message.images)
+        self.loaded = True
+        self._refresh_views()
+        self.read_disk_usage()
+
+    def on_images_changed(self, message: ImagesChanged) -> None:
+        if not self.showing:
+            return
+        touched: set[str] = set()
+        for ref, image in message.updates:
+            if image is not None:
+                touched |= self.catalog.apply(image)
+            else:
+                image_id = self.catalog.resolve(ref)
+                if image_id is not None:
+                    touched |= self.catalog.remove(image_id)
+        if touched:
+            self._refresh_views()
+            self.read_disk_usage()
+
+    def on_engine_event_seen(self, message: EngineEventSeen) -> None:
+        if not self.showing:
+            return
+        ref = message.event.touched_image
+        if ref is None:
+            return
+        self._pending.add(ref)
+        if self._batch_timer is None:
+            self._batch_timer = self.set_timer(EVENT_BATCH_DELAY, self._flush_events)
+
+    def _flush_events(self) -> None:
+        if not self.showing:
+            return
+        refs, self._pending, self._batch_timer = sorted(self._pending), set(), None
+        if refs:
+            self.inspect_images(refs)
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if not self.showing:
+            return
+        was = self.connected
+        self.connected = message.connected
+        status = self.status
+        status.set_class(not message.connected, "disconnected")
+        if not message.connected:
+            self._update_status(f"disconnected: {message.detail}; retrying every {RECONNECT_EVERY:g} s")
+            if was:
+                self.notify(message.detail, title="Engine disconnected", severity="error", timeout=6)
+        else:
+            self._update_status()
+            if not was:
+                self.notify("Connected again; the list was reloaded.", title="Engine back")
+
+    def on_disk_usage_read(self, message: DiskUsageRead) -> None:
+        if not self.showing:
+            return
+        self.disk_used = message.layers_size
+        self._update_status()
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if not self.showing:
+            return
+        if message.image_id != self._layers_for:
+            return
+        self._set_layers(message.layers)
+
+    # -- panes following each other --------------------------------------------------------------------
+    def _refresh_views(self) -> None:
+        self.repos.set_items(self.catalog.repositories())
+        self._show_repository()
+        self._update_status()
+
+    def _show_repository(self) -> None:
+        repo = self.repos.current
+        current = self.catalog.repository(repo.name) if repo else None
+        self.tags.set_items(list(current.tags) if current else [])
+        self._show_tag()
+        self._update_titles()
+
+    def _show_tag(self) -> None:
+        tag = self.tags.current
+        self._update_titles()
+        if tag is None:
+            self._layers_for = None
+            self.layers.loading = False
+            self.layers.set_items([])
+            self._show_layer()
+            return
+        if tag.image.id == self._layers_for:
+            return
+        self._layers_for = tag.image.id
+        if self._history_timer is not None:
+            self._history_timer.stop()
+            self._history_timer = None
+        cached = self.engine.cached_history(tag.image.id)
+        if cached is not None:
+            self._set_layers(cached)
+            return
+        self.layers.loading = True
+        image_id = tag.image.id
+        self._history_timer = self.set_timer(HISTORY_DELAY, lambda: self._request_history(image_id))
+
+    def _request_history(self, image_id: str) -> None:
+        self._history_timer = None
+        if image_id == self._layers_for:
+            self.load_history(image_id)
+
+    def _set_layers(self, layers: Iterable[Layer]) -> None:
+        self.layers.loading = False
+        self.layers.set_items(list(layers))
+        self.layers.move_cursor(row=0, animate=False)
+        self._show_layer()
+        self._update_titles()
+
+    def _show_layer(self) -> None:
+        layer = self.layers.current
+        detail = self.detail
+        if layer is None:
+            detail.update("")
+            return
+        text = Text()
+        text.append(f"{layer.display_id}  ", style="bold")
+        text.append(f"{fmt.size(layer.size)}  {fmt.ago(layer.created)}\n")
+        text.append(layer.created_by or "(no command recorded)")
+        if layer.comment:
+            text.append("\ncomment: ", style="bold")
+            text.append(layer.comment)
+        if layer.tags:
+            text.append("\ntags: ", style="bold")
+            text.append(", ".join(layer.tags))
+        detail.update(text)
+
+    @staticmethod
+    def _layers_title(tag: Tag | None) -> str:
+        if tag is None:
+            return "Layers"
+        if tag.repository == NONE:
+            return f"Layers of {tag.image.short_id}"
+        others = [n for n in tag.image.names if n != tag.ref]
+        also = f"; also named {', '.join(others)}" if others else ""
+        return f"Layers of {tag.ref} ({tag.image.short_id}{also})"
+
+    @on(DataTable.RowHighlighted, "#repos")
+    def _repo_highlighted(self) -> None:
+        self._show_repository()
+
+    @on(DataTable.RowHighlighted, "#tags")
+    def _tag_highlighted(self) -> None:
+        self._show_tag()
+
+    @on(DataTable.RowHighlighted, "#layers")
+    def _layer_highlighted(self) -> None:
+        self._show_layer()
+
+    @on(DataTable.RowSelected, "#repos")
+    def _repo_selected(self) -> None:
+        self.tags.focus()
+
+    @on(DataTable.RowSelected, "#tags")
+    def _tag_selected(self) -> None:
+        self.layers.focus()
+
+    def _update_titles(self) -> None:
+        self.repos.border_title = self.repos.title("Repositories")
+        repo = self.repos.current
+        label = "Tags" if repo is None else f"Tags of {repo.name}"
+        self.tags.border_title = self.tags.title(label)
+        self.layers.border_title = self._layers_title(self.tags.current)
+
+    def _update_status(self, note: str | None = None) -> None:
+        info = self.engine.info
+        text = Text()
+        text.append("● " if self.connected else "○ ", style="green" if self.connected else "bold")
+        if note:
+            text.append(f"{note}  │ ")
+        elif self.loaded:
+            totals = self.catalog.totals()
+            text.append(f"{totals.images} images, {totals.dangling} dangling", style="bold")
+            if self.disk_used is not None:
+                text.append(f", {fmt.size(self.disk_used)} on disk", style="bold")
+            text.append("  │ ")
+        text.append(f"Docker {info.version} (API {info.api_version}) at {info.host}")
+        self.status.update(text)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def _focused_table(self) -> ItemTable | None:
+        focused = self.focused
+        return focused if isinstance(focused, ItemTable) else None
+
+    def action_filter(self) -> None:
+        """Open the filter line for the focused list."""
+        target = self._focused_table() or self._filter_target or self.repos
+        self._filter_target = target
+        box = self.query_one("#filter", Input)
+        box.placeholder = f"filter {target.NOUN} (enter keeps, escape clears)"
+        box.value = target.filter_text
+        box.add_class("shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_target is not None:
+            self._filter_target.filter_text = event.value
+            self._after_filter()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#filter", Input).remove_class("shown")
+        if self._filter_target is not None:
+            self._filter_target.focus()
+
+    def action_clear_filter(self) -> None:
+        """Escape: clear the filter being typed, or the focused list's filter."""
+        box = self.query_one("#filter", Input)
+        target = self._filter_target if self.focused is box else self._focused_table()
+        box.remove_class("shown")
+        if target is not None:
+            target.filter_text = ""
+            target.focus()
+            self._after_filter()
+
+    def _after_filter(self) -> None:
+        target = self._filter_target
+        if target is self.repos:
+            self._show_repository()
+        elif target is self.tags:
+            self._show_tag()
+        elif target is self.layers:
+            self._show_layer()
+        self._update_titles()
+
+    def action_refresh(self) -> None:
+        """Reload the whole list from the engine."""
+        self.load_images()
+        self.notify("Reloading from the engine …", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Refresh", "Reload every image from the engine (r)", self.action_refresh)
+        yield SystemCommand("Filter", "Filter the focused list as you type (/)", self.action_filter)
+        yield SystemCommand("Keys", "Show every key (?)", self.action_help)
+        yield SystemCommand("Focus repositories", "Move to the repositories pane", self.repos.focus)
+        yield SystemCommand("Focus tags", "Move to the tags pane", self.tags.focus)
+        yield SystemCommand("Focus layers", "Move to the layers pane", self.layers.focus)
+

@@ -1,0 +1,53 @@
+"""What the thread workers tell the App. Workers post these; they never touch widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from imgtui.engine import EngineEvent, Image, Layer
+
+
+@dataclass
+class ImagesLoaded(Message):
+    """A whole image list (start-up, `r`, reconnect, or too many changes at once)."""
+
+    images: list[Image]
+
+
+@dataclass
+class ImagesChanged(Message):
+    """The engine's current view of some images after events; `None` means the image is gone."""
+
+    updates: list[tuple[str, Image | None]]
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """Layers of one image."""
+
+    image_id: str
+    layers: tuple[Layer, ...]
+
+
+@dataclass
+class EngineEventSeen(Message):
+    """One event from the engine's stream."""
+
+    event: EngineEvent
+
+
+@dataclass
+class ConnectionChanged(Message):
+    """The engine went away (`connected=False`, with why) or came back."""
+
+    connected: bool
+    detail: str = ""
+
+
+@dataclass
+class DiskUsageRead(Message):
+    """Bytes the layers take on disk, shared layers counted once."""
+
+    layers_size: int

@@ -1,0 +1,31 @@
+"""`?`: all keys on one screen."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from imgtui.ui.keys import KEYS
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of every key; any of escape, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Static("[b]imgtui keys[/b]   (escape closes)", id="help-title")
+            table: DataTable[str] = DataTable(id="help-table", cursor_type="none", show_header=False)
+            table.add_columns("key", "what it does")
+            for key, what in KEYS:
+                table.add_row(key, what)
+            yield table
+

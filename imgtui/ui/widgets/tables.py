@@ -1,0 +1,228 @@
+"""The three panes' tables. Each holds its items, filters them as you type, and keeps the cursor on the
+same item across live updates (changing only the cells that changed when the rows stay the same)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from imgtui.engine import NONE, Layer, Repository, Tag
+from imgtui.ui import format as fmt
+
+T = TypeVar("T")
+Cell = str | Text
+
+
+def right(text: str) -> Text:
+    return Text(text, justify="right")
+
+
+class ItemTable(DataTable[Cell], Generic[T]):
+    """A DataTable of items of one kind, with a filter, whose text columns share the width that is left."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+    COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = ()
+    """(key, label, width) of each column; a width of 0 marks a column that takes a share of what is left."""
+    FLEX: ClassVar[dict[str, tuple[int, int]]] = {}
+    """For the width-0 columns: (weight, minimum width)."""
+    NOUN: ClassVar[str] = "items"
+
+    filter_text: reactive[str] = reactive("", init=False)
+    """Rows whose text does not contain this (case-insensitive) are hidden."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._items: list[T] = []
+        self._keys: list[str] = []
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._by_key: dict[str, T] = {}
+        self._widths: dict[str, int] = {}
+
+    def on_mount(self) -> None:
+        self._widths = self._column_widths(0)
+        self._add_columns()
+
+    def on_resize(self) -> None:
+        widths = self._column_widths(self.scrollable_content_region.width)
+        if widths != self._widths:
+            self._widths = widths
+            self._show(rebuild=True)
+
+    def _add_columns(self) -> None:
+        for key, label, _ in self.COLUMNS:
+            self.add_column(label, key=key, width=self._widths[key])
+
+    def _column_widths(self, total: int) -> dict[str, int]:
+        widths = {key: width for key, _, width in self.COLUMNS}
+        padding = 2 * self.cell_padding * len(self.COLUMNS)
+        left = total - padding - sum(widths.values())
+        weight = sum(w for w, _ in self.FLEX.values()) or 1
+        for key, (share, minimum) in self.FLEX.items():
+            widths[key] = max(minimum, left * share // weight)
+        return widths
+
+    def width_of(self, key: str) -> int:
+        return self._widths.get(key) or dict(self.FLEX).get(key, (1, 12))[1]
+
+    # -- what subclasses say -----------------------------------------------------------------------
+    def item_key(self, item: T) -> str:
+        raise NotImplementedError
+
+    def cells(self, item: T) -> tuple[Cell, ...]:
+        raise NotImplementedError
+
+    def haystack(self, item: T) -> str:
+        """The text the filter searches."""
+        raise NotImplementedError
+
+    # -- state ---------------------------------------------------------------------------------------
+    @property
+    def items(self) -> list[T]:
+        return list(self._items)
+
+    @property
+    def shown_items(self) -> list[T]:
+        """The items the filter lets through, in row order."""
+        return [self._by_key[k] for k in self._keys]
+
+    @property
+    def current(self) -> T | None:
+        """The item under the cursor, if any."""
+        if not self._keys or not 0 <= self.cursor_row < len(self._keys):
+            return None
+        return self._by_key[self._keys[self.cursor_row]]
+
+    def set_items(self, items: list[T]) -> None:
+        self._items = list(items)
+        self._show()
+
+    def select_key(self, key: str) -> bool:
+        if key in self._cells:
+            self.move_cursor(row=self._keys.index(key), animate=False)
+            return True
+        return False
+
+    def watch_filter_text(self) -> None:
+        self._show()
+
+    def _show(self, rebuild: bool = False) -> None:
+        needle = self.filter_text.casefold()
+        visible = [i for i in self._items if not needle or needle in self.haystack(i).casefold()]
+        keys = [self.item_key(i) for i in visible]
+        self._by_key = dict(zip(keys, visible, strict=True))
+        cells = {k: self.cells(i) for k, i in zip(keys, visible, strict=True)}
+        if not rebuild and keys == self._keys and self.row_count == len(keys):
+            for key in keys:
+                if cells[key] != self._cells.get(key):
+                    for (column, _, _), value in zip(self.COLUMNS, cells[key], strict=True):
+                        self.update_cell(key, column, value)
+            self._cells = cells
+            return
+        current = self._keys[self.cursor_row] if self._keys and 0 <= self.cursor_row < len(self._keys) else None
+        row = self.cursor_row
+        self.clear(columns=rebuild)
+        if rebuild:
+            self._add_columns()
+        self._keys, self._cells = keys, cells
+        for key in keys:
+            self.add_row(*cells[key], key=key)
+        if current in cells:
+            self.move_cursor(row=keys.index(current), animate=False)
+        elif keys:
+            self.move_cursor(row=min(max(row, 0), len(keys) - 1), animate=False)
+
+    def title(self, label: str) -> str:
+        shown, total = len(self._keys), len(self._items)
+        count = f"{shown}/{total}" if self.filter_text else f"{total}"
+        title = f"{label} ({count})"
+        if self.filter_text:
+            title += f" filter: {self.filter_text}"
+        return title
+
+
+class RepositoryTable(ItemTable[Repository]):
+    """Repositories: name, tag count, size."""
+
+    COLUMNS = (("name", "Repository", 0), ("tags", "Tags", 4), ("size", "Size", 7))
+    FLEX = {"name": (1, 12)}
+    NOUN = "repositories"
+
+    def item_key(self, item: Repository) -> str:
+        return item.name
+
+    def cells(self, item: Repository) -> tuple[Cell, ...]:
+        name = Text(item.name, style="dim italic") if item.name == NONE else fmt.cut(item.name, self.width_of("name"))
+        return (name, right(str(len(item.tags))), right(fmt.size(item.size)))
+
+    def haystack(self, item: Repository) -> str:
+        return item.name
+
+
+class TagTable(ItemTable[Tag]):
+    """Tags of one repository: tag, short ID, created, size, and how many other names share the ID."""
+
+    COLUMNS = (("tag", "Tag", 0), ("id", "Image ID", 12), ("created", "Created", 13), ("size", "Size", 7))
+    FLEX = {"tag": (1, 6)}
+    NOUN = "tags"
+
+    def item_key(self, item: Tag) -> str:
+        return f"{item.repository}:{item.tag}" if item.repository != NONE else item.image.id
+
+    def cells(self, item: Tag) -> tuple[Cell, ...]:
+        others = len(item.image.names) - 1
+        mark = f" +{others}" if others > 0 else ""
+        if item.tag == NONE:
+            tag = Text(NONE, style="dim italic")
+        else:
+            tag = Text(fmt.cut(item.tag, self.width_of("tag") - len(mark)))
+            tag.append(mark, style="bold magenta")
+        return (tag, item.image.short_id, fmt.ago(item.image.created), right(fmt.size(item.image.size)))
+
+    def haystack(self, item: Tag) -> str:
+        return f"{item.tag} {item.image.short_id}"
+
+
+class LayerTable(ItemTable[Layer]):
+    """`docker history` of one image, newest layer first."""
+
+    COLUMNS = (
+        ("id", "Image", 12),
+        ("created", "Created", 13),
+        ("created_by", "Created by", 0),
+        ("size", "Size", 7),
+        ("comment", "Comment", 0),
+    )
+    FLEX = {"created_by": (2, 16), "comment": (1, 10)}
+    NOUN = "layers"
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._index: dict[int, int] = {}
+
+    def item_key(self, item: Layer) -> str:
+        return str(self._index.get(id(item), id(item)))
+
+    def set_items(self, items: list[Layer]) -> None:
+        # History rows of `<missing>` layers share an ID; key them by position instead.
+        self._index = {id(layer): n for n, layer in enumerate(items)}
+        super().set_items(items)
+
+    def cells(self, item: Layer) -> tuple[Cell, ...]:
+        layer_id = Text(item.display_id, style="dim") if item.display_id == "<missing>" else item.display_id
+        return (
+            layer_id,
+            fmt.ago(item.created),
+            fmt.cut(item.created_by, self.width_of("created_by")),
+            right(fmt.size(item.size)),
+            fmt.cut(item.comment, self.width_of("comment")),
+        )
+
+    def haystack(self, item: Layer) -> str:
+        return f"{item.display_id} {item.created_by} {item.comment}"
