@@ -93,7 +93,7 @@ class Engine:
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0) -> Engine:
-        """Connect and read the engine's version in one request; raises EngineUnavailable with what was tried."""
+        """Connect and read the version in one request; raises EngineUnavailable saying what was tried."""
         endpoint = resolve_endpoint(host)
         return cls.connect_endpoint(endpoint, timeout)
 
@@ -101,7 +101,7 @@ class Engine:
     def connect_endpoint(cls, endpoint: Endpoint, timeout: float = 30.0) -> Engine:
         try:
             # Start at the minimum API version so the first request (/version, unversioned) works on any
-            # engine, then move up to what both sides speak: one request instead of version="auto" + version().
+            # engine, then move up to what both sides speak: one request, not version="auto" + version().
             api = docker.APIClient(
                 base_url=endpoint.base_url,
                 version=MINIMUM_DOCKER_API_VERSION,

@@ -72,7 +72,9 @@ def ensure_installed(log: bool = True) -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        raise SandboxError(f"missing {', '.join(missing)}: run as root, or apt-get install {' '.join(missing)}")
+        raise SandboxError(
+            f"missing {', '.join(missing)}: run as root, or apt-get install {' '.join(missing)}"
+        )
     if log:
         print(f"imgtui sandbox: installing {' '.join(missing)} with apt-get ...", flush=True)
     policy = Path("/usr/sbin/policy-rc.d")
@@ -95,7 +97,8 @@ def ensure_installed(log: bool = True) -> None:
                 return
             if attempt == 2:
                 raise SandboxError(
-                    f"apt-get install {' '.join(missing)} failed:\n{update.stderr[-1000:]}{result.stderr[-2000:]}"
+                    f"apt-get install {' '.join(missing)} failed:\n"
+                    f"{update.stderr[-1000:]}{result.stderr[-2000:]}"
                 )
             time.sleep(3)
     finally:

@@ -4,7 +4,7 @@
 - `commit_test:first` / `commit_test:second`: committed from containers with author and message, so the
   layers pane shows the 12 B and 13 B layers with the messages as comments (seed 001).
 - container `commit_test2` (stopped) still uses `commit_test:first`, so `rmi` of it conflicts (seed 000).
-- `my-image-name:0.0` and `alicek107/my-image-name:0.0`: one ID, two names, made by export + import (seed 004).
+- `my-image-name:0.0` and `alicek107/my-image-name:0.0`: one ID, two names (export + import, seed 004).
 - `demo/app:latest` committed twice: the first commit is left dangling (`<none>`).
 """
 
@@ -25,7 +25,9 @@ AUTHOR = "alicek106"
 
 def busybox_rootfs() -> bytes:
     """A tar of a minimal root filesystem: busybox-static and a link per applet."""
-    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    applets = subprocess.run(
+        [str(BUSYBOX), "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for folder in ("bin", "etc", "root", "tmp", "var"):
@@ -82,7 +84,9 @@ def seed(docker_host: str, registry: str | None = None) -> list[str]:
     names = {n for img in api.images() for n in (img.get("RepoTags") or [])}
     made: list[str] = []
     if "busybox:latest" not in names:
-        api.import_image_from_data(busybox_rootfs(), repository="busybox", tag="latest", changes=['CMD ["/bin/sh"]'])
+        api.import_image_from_data(
+            busybox_rootfs(), repository="busybox", tag="latest", changes=['CMD ["/bin/sh"]']
+        )
         made.append("busybox:latest (docker import of busybox-static)")
     existing = {c["Names"][0].lstrip("/") for c in api.containers(all=True) if c.get("Names")}
     if "commit_test:first" not in names and "commit_test" not in existing:

@@ -16,7 +16,17 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from imgtui.engine import NONE, Catalog, Engine, EngineError, EngineUnavailable, EventStream, Layer, Tag, describe
+from imgtui.engine import (
+    NONE,
+    Catalog,
+    Engine,
+    EngineError,
+    EngineUnavailable,
+    EventStream,
+    Layer,
+    Tag,
+    describe,
+)
 from imgtui.ui import format as fmt
 from imgtui.ui.messages import (
     ConnectionChanged,
@@ -105,7 +115,9 @@ class ImgtuiApp(App[None]):
             self._stream.close()
 
     # -- workers: every engine call happens in one of these threads ------------------------------------
-    @work(thread=True, exclusive=True, group="engine", exit_on_error=False, description="Following the engine")
+    @work(
+        thread=True, exclusive=True, group="engine", exit_on_error=False, description="Following the engine"
+    )
     def follow_engine(self) -> None:
         """Subscribe to events, then list images (so nothing falls between), then relay events until the
         app stops; when the engine goes away, ping until it is back and start over."""
@@ -419,4 +431,3 @@ class ImgtuiApp(App[None]):
         yield SystemCommand("Focus repositories", "Move to the repositories pane", self.repos.focus)
         yield SystemCommand("Focus tags", "Move to the tags pane", self.tags.focus)
         yield SystemCommand("Focus layers", "Move to the layers pane", self.layers.focus)
-

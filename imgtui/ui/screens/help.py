@@ -28,4 +28,3 @@ class HelpScreen(ModalScreen[None]):
             for key, what in KEYS:
                 table.add_row(key, what)
             yield table
-

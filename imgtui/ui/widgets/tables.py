@@ -17,8 +17,9 @@ T = TypeVar("T")
 Cell = str | Text
 
 
-def right(text: str) -> Text:
-    return Text(text, justify="right")
+def right(text: str, width: int = 7) -> Text:
+    """Right-aligned (DataTable's fixed-width columns do not justify on their own)."""
+    return Text(text.rjust(width))
 
 
 class ItemTable(DataTable[Cell], Generic[T]):
@@ -125,7 +126,9 @@ class ItemTable(DataTable[Cell], Generic[T]):
                         self.update_cell(key, column, value)
             self._cells = cells
             return
-        current = self._keys[self.cursor_row] if self._keys and 0 <= self.cursor_row < len(self._keys) else None
+        current = (
+            self._keys[self.cursor_row] if self._keys and 0 <= self.cursor_row < len(self._keys) else None
+        )
         row = self.cursor_row
         self.clear(columns=rebuild)
         if rebuild:
@@ -158,8 +161,12 @@ class RepositoryTable(ItemTable[Repository]):
         return item.name
 
     def cells(self, item: Repository) -> tuple[Cell, ...]:
-        name = Text(item.name, style="dim italic") if item.name == NONE else fmt.cut(item.name, self.width_of("name"))
-        return (name, right(str(len(item.tags))), right(fmt.size(item.size)))
+        name = (
+            Text(item.name, style="dim italic")
+            if item.name == NONE
+            else fmt.cut(item.name, self.width_of("name"))
+        )
+        return (name, right(str(len(item.tags)), 4), right(fmt.size(item.size)))
 
     def haystack(self, item: Repository) -> str:
         return item.name

@@ -1,0 +1,241 @@
+"""The app through Pilot, against the real sandbox engine: what the panes show, the keys, live updates."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.widgets import DataTable
+from textual.worker import WorkerState
+
+from imgtui.engine import NONE, Engine
+from imgtui.sandbox.proxy import EngineProxy
+from imgtui.ui.app import ImgtuiApp
+from imgtui.ui.keys import KEYS
+from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.widgets.tables import ItemTable
+from tests.conftest import wait_for
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[str], ImgtuiApp]]:
+    engines: list[Engine] = []
+
+    def make(host: str) -> ImgtuiApp:
+        engines.append(Engine.connect(host))
+        return ImgtuiApp(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+def text_of(app: ImgtuiApp, widget_id: str) -> str:
+    return str(app.query_one(widget_id).content)  # type: ignore[attr-defined]
+
+
+def screen_text(app: ImgtuiApp) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot, which has the real render)."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg.split("</style>")[-1])).replace("\xa0", " ")
+
+
+def row_text(table: ItemTable, row: int) -> str:
+    return " ".join(str(cell) for cell in table.get_row_at(row))
+
+
+async def move_to(pilot, table: ItemTable, wanted: Callable[[object], bool]) -> None:  # type: ignore[no-untyped-def]
+    """Press j until the cursor is on the wanted row, as a user would."""
+    table.focus()
+    for _ in range(table.row_count + 1):
+        if table.current is not None and wanted(table.current):
+            return
+        await pilot.press("j")
+    raise AssertionError(f"no row matched in {table.id}: {[str(i) for i in table.shown_items]}")
+
+
+async def test_panes_follow_each_other_down_to_the_commit_messages(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        names = [r.name for r in app.repos.shown_items]
+        assert {"busybox", "commit_test", "my-image-name", "alicek107/my-image-name"} <= set(names)
+        assert names[-1] == NONE, "dangling images are grouped last as <none>"
+        await move_to(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
+        assert "2" in row_text(app.repos, app.repos.cursor_row), "commit_test has two tags"
+        await pilot.press("enter")
+        assert app.focused is app.tags
+        assert {t.tag for t in app.tags.shown_items} == {"first", "second"}
+        await move_to(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.layers.row_count >= 3 and not app.layers.loading)
+        top, below = row_text(app.layers, 0), row_text(app.layers, 1)
+        assert "13 B" in top and "my second commit" in top and "echo test_second!" in top
+        assert "12 B" in below and "my first commit" in below
+        await pilot.press("enter")
+        assert app.focused is app.layers
+        detail = text_of(app, "#detail")
+        assert "sh -c echo test_second! >> second" in detail and "comment: my second commit" in detail
+        assert "Layers of commit_test:second" in str(app.layers.border_title)
+
+
+async def test_shared_id_is_marked_and_named(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await move_to(pilot, app.repos, lambda r: r.name == "my-image-name")  # type: ignore[attr-defined]
+        assert "0.0 +1" in row_text(app.tags, 0)
+        assert "also named alicek107/my-image-name:0.0" in str(app.layers.border_title)
+
+
+async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await move_to(pilot, app.repos, lambda r: r.name == NONE)  # type: ignore[attr-defined]
+        assert all(t.image.dangling and t.tag == NONE for t in app.tags.shown_items)
+        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.loading)
+        assert "build 1" in row_text(app.layers, 0), "the first demo/app build is the dangling one"
+        assert "disk" in text_of(app, "#status") or "dangling" in text_of(app, "#status")
+
+
+async def test_keys_move_between_panes_and_help_lists_them(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        assert app.focused is app.repos
+        await pilot.press("tab")
+        assert app.focused is app.tags
+        await pilot.press("tab")
+        assert app.focused is app.layers
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused is app.repos
+        start = app.repos.cursor_row
+        await pilot.press("j", "j")
+        assert app.repos.cursor_row == start + 2
+        await pilot.press("k")
+        assert app.repos.cursor_row == start + 1
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_table = app.screen.query_one("#help-table", DataTable)
+        shown = " ".join(
+            " ".join(str(c) for c in help_table.get_row_at(n)) for n in range(help_table.row_count)
+        )
+        for key in ("tab", "enter", "/", "escape", "r", "?", "q", "j k"):
+            assert key in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Refresh", "Filter", "Keys", "Focus layers"} <= titles
+        bound = {b.id for b in app.BINDINGS if hasattr(b, "id")}
+        assert {"filter", "refresh", "help", "quit"} <= bound
+        assert len(KEYS) >= 8
+
+
+async def test_filter_as_you_type_then_escape(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        total = app.repos.row_count
+        await pilot.press("slash", *"commit")
+        assert [r.name for r in app.repos.shown_items] == ["commit_test"]
+        assert "filter: commit" in str(app.repos.border_title)
+        assert {t.tag for t in app.tags.shown_items} == {"first", "second"}, "tags follow the filtered cursor"
+        await pilot.press("enter")
+        assert app.focused is app.repos and app.repos.row_count == 1
+        await pilot.press("escape")
+        assert app.repos.row_count == total and app.repos.filter_text == ""
+        # Letters that are keys elsewhere (q quits) are text while the filter line has focus.
+        await pilot.press("slash", "q")
+        assert app.is_running and app.repos.filter_text == "q"
+        await pilot.press("escape")
+        assert app.focused is app.repos and app.repos.row_count == total
+
+
+async def test_outside_changes_show_up_without_a_keypress(
+    make_app,
+    proxy: EngineProxy,
+    docker_cli,
+    unique: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """`docker tag`, `docker commit`, `docker rmi` and `docker load` in another shell, each reflected by
+    inspecting only the touched image: never a full re-list."""
+    app = make_app(proxy.docker_host)
+    repo = f"live-{unique}/img"
+    names = lambda: {r.name for r in app.repos.items}  # noqa: E731
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        proxy.reset()
+        docker_cli("tag", "busybox:latest", f"{repo}:1")
+        await wait_for(pilot, lambda: repo in names(), timeout=5)
+        assert proxy.count(contains="/images/json") == 0, proxy.requests
+        assert proxy.count(contains=f"/images/{'sha256'}") >= 1
+        docker_cli("commit", "-m", "from outside", "commit_test", f"{repo}-commit:1")
+        await wait_for(pilot, lambda: f"{repo}-commit" in names(), timeout=5)
+        docker_cli("save", "-o", f"/tmp/imgtui-{unique}.tar", f"{repo}:1")
+        docker_cli("rmi", f"{repo}:1", f"{repo}-commit:1")
+        await wait_for(pilot, lambda: repo not in names() and f"{repo}-commit" not in names(), timeout=5)
+        docker_cli("load", "-i", f"/tmp/imgtui-{unique}.tar")
+        await wait_for(pilot, lambda: repo in names(), timeout=5)
+        assert proxy.count(contains="/images/json") == 0, "live updates never re-list everything"
+        docker_cli("rmi", f"{repo}:1")
+        await wait_for(pilot, lambda: repo not in names(), timeout=5)
+
+
+async def test_a_moved_tag_leaves_the_old_image(make_app, docker_host: str, docker_cli, unique: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(docker_host)
+    name = f"moving-{unique}:x"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        docker_cli("tag", "commit_test:first", name)
+        await wait_for(
+            pilot, lambda: name in app.catalog.names_for(app.catalog.resolve("commit_test:first") or "")
+        )
+        docker_cli("tag", "busybox:latest", name)
+        await wait_for(
+            pilot, lambda: name in app.catalog.names_for(app.catalog.resolve("busybox:latest") or "")
+        )
+        assert name not in app.catalog.names_for(app.catalog.resolve("commit_test:first") or "")
+        docker_cli("rmi", name)
+
+
+async def test_disconnect_then_recover(make_app, proxy: EngineProxy) -> None:
+    app = make_app(proxy.docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        rows = app.repos.row_count
+        proxy.stop()
+        await wait_for(pilot, lambda: not app.connected, timeout=5)
+        assert "disconnected" in text_of(app, "#status")
+        assert app.repos.row_count == rows, "what was listed stays readable while the engine is away"
+        proxy.start()
+        await wait_for(pilot, lambda: app.connected, timeout=10)
+        assert "disconnected" not in text_of(app, "#status")
+        assert app.repos.row_count == rows
+
+
+async def test_q_quits_and_ends_the_event_worker(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        (follower,) = [w for w in app.workers if w.group == "engine"]
+        await pilot.press("q")
+    await wait_for(pilot, lambda: follower.state in (WorkerState.CANCELLED, WorkerState.SUCCESS), timeout=5)
+
+
+async def test_readable_at_80x24(make_app, docker_host: str) -> None:
+    app = make_app(docker_host)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await move_to(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.loading)
+        for table in (app.repos, app.tags, app.layers):
+            region = table.content_region
+            assert region.width >= 28 and region.height >= 4, (table.id, region)
+            assert region.right <= 80
+        assert "images" in text_of(app, "#status")
+        # The layer sizes and the comments fit on screen, not only in the detail line.
+        screen = screen_text(app)
+        assert "12 B" in screen or "13 B" in screen
+        assert "my first" in screen or "my second" in screen

@@ -1,0 +1,76 @@
+"""Engine access against the real sandbox engine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imgtui.engine import Engine, EngineUnavailable
+from imgtui.sandbox.proxy import EngineProxy
+
+
+def test_listing_matches_docker_images(engine: Engine, docker_cli) -> None:  # type: ignore[no-untyped-def]
+    rows = [json.loads(line) for line in docker_cli("images", "--format", "{{json .}}").stdout.splitlines()]
+    cli = {f"{r['Repository']}:{r['Tag']}" for r in rows if r["Tag"] != "<none>"}
+    ours = {name for image in engine.list_images() for name in image.names}
+    assert ours == cli
+    dangling_cli = {r["ID"] for r in rows if r["Tag"] == "<none>"}
+    assert {i.short_id for i in engine.list_images() if i.dangling} == dangling_cli
+    assert dangling_cli, "the seed leaves at least one dangling image"
+
+
+def test_seed_names_share_one_id(engine: Engine) -> None:
+    by_name = {n: i.id for i in engine.list_images() for n in i.names}
+    assert by_name["my-image-name:0.0"] == by_name["alicek107/my-image-name:0.0"]
+
+
+def test_history_shows_commit_layers_and_messages(engine: Engine) -> None:
+    image = engine.inspect_image("commit_test:second")
+    assert image is not None
+    layers = engine.history(image.id)
+    assert [layer.size for layer in layers[:2]] == [13, 12]
+    assert [layer.comment for layer in layers[:2]] == ["my second commit", "my first commit"]
+    assert "echo test_second! >> second" in layers[0].created_by
+    assert layers[0].tags == ("commit_test:second",)
+
+
+def test_startup_requests_do_not_grow_with_images(proxy: EngineProxy, api, unique: str) -> None:  # type: ignore[no-untyped-def]
+    """One /version to connect and one /images/json to list, however many images there are."""
+    engine = Engine.connect(proxy.docker_host)
+    engine.list_images()
+    before = proxy.count()
+    for n in range(20):
+        api.tag("busybox:latest", f"many-{unique}/img{n}", "1")
+    try:
+        proxy.reset()
+        engine = Engine.connect(proxy.docker_host)
+        assert len(engine.list_images()) > 0
+        assert proxy.count() == before == 2, proxy.requests
+    finally:
+        for n in range(20):
+            api.remove_image(f"many-{unique}/img{n}:1")
+
+
+def test_history_is_cached_by_image_id(proxy: EngineProxy) -> None:
+    engine = Engine.connect(proxy.docker_host)
+    image = engine.inspect_image("commit_test:first")
+    assert image is not None
+    proxy.reset()
+    first = engine.history(image.id)
+    second = engine.history(image.id)
+    assert first == second
+    assert proxy.count(contains="/history") == 1
+
+
+def test_inspect_of_a_gone_image_is_none(engine: Engine) -> None:
+    assert engine.inspect_image("sha256:" + "0" * 64) is None
+
+
+def test_no_engine_is_one_clear_error() -> None:
+    with pytest.raises(EngineUnavailable) as info:
+        Engine.connect("unix:///tmp/imgtui-no-such-engine.sock", timeout=2)
+    message = str(info.value)
+    assert "unix:///tmp/imgtui-no-such-engine.sock" in message
+    assert "No such file or directory" in message
+    assert "Traceback" not in message
