@@ -56,6 +56,7 @@ class ImgtuiApp(App[None]):
     TITLE = "imgtui"
     AUTO_FOCUS = "#repos"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "focus_next", "Next pane", id="next_pane", tooltip="Move to the next pane"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the focused list as you type"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload everything from the engine"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),

@@ -1,0 +1,25 @@
+"""Child process for the start-up measure: run the real app headless until the first full screen
+(repositories, tags and the first tag's layers shown), then exit. The parent times the whole process."""
+
+from __future__ import annotations
+
+import sys
+
+from imgtui.engine import Engine
+from imgtui.ui.app import ImgtuiApp
+
+
+def main(host: str) -> None:
+    engine = Engine.connect(host)
+    app = ImgtuiApp(engine)
+
+    async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
+        while not (app.loaded and app.tags.row_count and app.layers.row_count and not app.layers.loading):
+            await pilot.pause(0.005)
+        app.exit()
+
+    app.run(headless=True, size=(120, 36), auto_pilot=auto_pilot)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
