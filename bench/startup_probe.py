@@ -14,7 +14,7 @@ def main(host: str) -> None:
     app = ImgtuiApp(engine)
 
     async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
-        while not (app.loaded and app.tags.row_count and app.layers.row_count and not app.layers.loading):
+        while not (app.loaded and app.tags.row_count and app.layers.row_count and not app.layers.pending):
             await pilot.pause(0.005)
         app.exit()
 

@@ -45,7 +45,7 @@ async def shoot(host: str, name: str, size: tuple[int, int], keys: tuple[str, ..
         await to_row(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
         await pilot.press("enter")
         await to_row(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
-        await until(pilot, lambda: app.layers.row_count > 1 and not app.layers.loading)
+        await until(pilot, lambda: app.layers.row_count > 1 and not app.layers.pending)
         await pilot.press("enter", *keys)
         await pilot.pause(0.3)
         app.save_screenshot(str(OUT / name))

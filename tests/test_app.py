@@ -69,7 +69,7 @@ async def test_panes_follow_each_other_down_to_the_commit_messages(make_app, doc
         assert app.focused is app.tags
         assert {t.tag for t in app.tags.shown_items} == {"first", "second"}
         await move_to(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.layers.row_count >= 3 and not app.layers.loading)
+        await wait_for(pilot, lambda: app.layers.row_count >= 3 and not app.layers.pending)
         top, below = row_text(app.layers, 0), row_text(app.layers, 1)
         assert "13 B" in top and "my second commit" in top and "echo test_second!" in top
         assert "12 B" in below and "my first commit" in below
@@ -95,7 +95,7 @@ async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_h
         await wait_for(pilot, lambda: app.loaded)
         await move_to(pilot, app.repos, lambda r: r.name == NONE)  # type: ignore[attr-defined]
         assert all(t.image.dangling and t.tag == NONE for t in app.tags.shown_items)
-        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.loading)
+        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.pending)
         assert "build 1" in row_text(app.layers, 0), "the first demo/app build is the dangling one"
         assert "disk" in text_of(app, "#status") or "dangling" in text_of(app, "#status")
 
@@ -229,7 +229,7 @@ async def test_readable_at_80x24(make_app, docker_host: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.loaded)
         await move_to(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.loading)
+        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.pending)
         for table in (app.repos, app.tags, app.layers):
             region = table.content_region
             assert region.width >= 28 and region.height >= 4, (table.id, region)
@@ -239,3 +239,36 @@ async def test_readable_at_80x24(make_app, docker_host: str) -> None:
         screen = screen_text(app)
         assert "12 B" in screen or "13 B" in screen
         assert "my first" in screen or "my second" in screen
+
+
+async def test_fast_cursor_moves_do_not_request_history_per_row(
+    make_app,
+    proxy: EngineProxy,
+    api,
+    unique: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Twenty rows passed in one burst cost one history request (for the row the cursor rests on)."""
+    from imgtui.sandbox.generate import load
+
+    prefix = f"burst-{unique}"
+    load(api, 25, prefix=prefix)
+    app = make_app(proxy.docker_host)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.loaded)
+            await pilot.press("slash", *prefix, "enter")
+            assert app.repos.row_count == 25
+            await wait_for(pilot, lambda: app.layers.row_count == 1 and not app.layers.pending)
+            proxy.reset()
+            for _ in range(20):
+                app.repos.action_cursor_down()
+            rested = app.repos.current
+            assert app.repos.cursor_row == 20 and rested is not None
+            image_id = rested.tags[0].image.id
+            shown = lambda: app.layers.current is not None and app.layers.current.id == image_id  # noqa: E731
+            await wait_for(pilot, shown)
+            assert proxy.count(contains="/history") == 1, proxy.requests
+            assert f"generated image {rested.name.rsplit('img', 1)[1]}" in row_text(app.layers, 0)
+    finally:
+        for n in range(25):
+            api.remove_image(f"{prefix}/img{n}:t0")

@@ -27,11 +27,13 @@ class Catalog:
     def __init__(self, images: Iterable[Image] = ()) -> None:
         self._images: dict[str, Image] = {}
         self._by_name: dict[str, str] = {}
+        self._groups: dict[str, Repository] | None = None
         self.replace_all(images)
 
     def replace_all(self, images: Iterable[Image]) -> None:
         self._images = {}
         self._by_name = {}
+        self._groups = None
         for image in images:
             self._images[image.id] = image
             for name in image.names:
@@ -65,6 +67,7 @@ class Catalog:
     def apply(self, image: Image) -> set[str]:
         """Put in the engine's current view of one image; returns the repositories whose rows changed."""
         touched: set[str] = set()
+        self._groups = None
         old = self._images.get(image.id)
         if old is not None:
             touched |= _repos_of(old)
@@ -90,6 +93,7 @@ class Catalog:
         image = self._images.pop(image_id, None)
         if image is None:
             return set()
+        self._groups = None
         for name in image.names:
             if self._by_name.get(name) == image_id:
                 del self._by_name[name]
@@ -98,20 +102,25 @@ class Catalog:
     def images(self) -> list[Image]:
         return list(self._images.values())
 
+    def _grouped(self) -> dict[str, Repository]:
+        """Repositories by name, in display order; computed once per change, not once per cursor move."""
+        if self._groups is None:
+            groups: dict[str, list[Tag]] = defaultdict(list)
+            for image in self._images.values():
+                for tag in _tags_of(image):
+                    groups[tag.repository].append(tag)
+            names = sorted(n for n in groups if n != NONE)
+            if NONE in groups:
+                names.append(NONE)
+            self._groups = {n: Repository(n, tuple(_sorted_tags(groups[n]))) for n in names}
+        return self._groups
+
     def repositories(self) -> list[Repository]:
         """Sorted by name, `<none>` (dangling images) last."""
-        groups: dict[str, list[Tag]] = defaultdict(list)
-        for image in self._images.values():
-            for tag in _tags_of(image):
-                groups[tag.repository].append(tag)
-        names = sorted(n for n in groups if n != NONE)
-        if NONE in groups:
-            names.append(NONE)
-        return [Repository(n, tuple(_sorted_tags(groups[n]))) for n in names]
+        return list(self._grouped().values())
 
     def repository(self, name: str) -> Repository | None:
-        tags = [t for image in self._images.values() for t in _tags_of(image) if t.repository == name]
-        return Repository(name, tuple(_sorted_tags(tags))) if tags else None
+        return self._grouped().get(name)
 
     def names_for(self, image_id: str) -> tuple[str, ...]:
         image = self._images.get(image_id)

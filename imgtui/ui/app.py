@@ -56,7 +56,6 @@ class ImgtuiApp(App[None]):
     TITLE = "imgtui"
     AUTO_FOCUS = "#repos"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "focus_next", "Next pane", id="next_pane", tooltip="Move to the next pane"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the focused list as you type"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload everything from the engine"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
@@ -176,7 +175,7 @@ class ImgtuiApp(App[None]):
         worker, error = event.worker, event.worker.error
         message = describe(error) if error is not None else "unknown error"
         if worker.group == "history":
-            self.layers.loading = False
+            self.layers.pending = False
             self._layers_for = None
             self.detail.update(Text(f"Could not load layers: {message}", style="red"))
         self.notify(message, title=worker.description or "Engine", severity="error", timeout=8)
@@ -269,7 +268,7 @@ class ImgtuiApp(App[None]):
         self._update_titles()
         if tag is None:
             self._layers_for = None
-            self.layers.loading = False
+            self.layers.pending = False
             self.layers.set_items([])
             self._show_layer()
             return
@@ -283,7 +282,10 @@ class ImgtuiApp(App[None]):
         if cached is not None:
             self._set_layers(cached)
             return
-        self.layers.loading = True
+        self.layers.pending = True
+        self.layers.set_items([])
+        self._show_layer()
+        self._update_titles()
         image_id = tag.image.id
         self._history_timer = self.set_timer(HISTORY_DELAY, lambda: self._request_history(image_id))
 
@@ -293,7 +295,7 @@ class ImgtuiApp(App[None]):
             self.load_history(image_id)
 
     def _set_layers(self, layers: Iterable[Layer]) -> None:
-        self.layers.loading = False
+        self.layers.pending = False
         self.layers.set_items(list(layers))
         self.layers.move_cursor(row=0, animate=False)
         self._show_layer()
@@ -352,7 +354,8 @@ class ImgtuiApp(App[None]):
         repo = self.repos.current
         label = "Tags" if repo is None else f"Tags of {repo.name}"
         self.tags.border_title = self.tags.title(label)
-        self.layers.border_title = self._layers_title(self.tags.current)
+        title = self._layers_title(self.tags.current)
+        self.layers.border_title = f"{title} loading …" if self.layers.pending else title
 
     def _update_status(self, note: str | None = None) -> None:
         info = self.engine.info

@@ -212,6 +212,8 @@ class LayerTable(ItemTable[Layer]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._index: dict[int, int] = {}
+        self.pending = False
+        """True while the layers of the selected tag are being read (the old rows are cleared)."""
 
     def item_key(self, item: Layer) -> str:
         return str(self._index.get(id(item), id(item)))
