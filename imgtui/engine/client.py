@@ -12,8 +12,11 @@ import requests.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
+from imgtui.engine import removal
 from imgtui.engine.connection import Endpoint, resolve_endpoint
-from imgtui.engine.models import EngineEvent, EngineInfo, Image, Layer
+from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
+from imgtui.engine.reference import validate
+from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 
 
 class EngineError(Exception):
@@ -131,7 +134,7 @@ class Engine:
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except docker.errors.NotFound:
+        except (docker.errors.NotFound, removal.PlanChanged, StopIteration):
             raise
         except requests.exceptions.ConnectionError as exc:
             raise EngineUnavailable(f"{what}: {describe(exc)}") from exc
@@ -181,9 +184,73 @@ class Engine:
         return int(data.get("LayersSize") or 0)
 
     def events(self) -> EventStream:
-        """Image events from now on."""
-        raw = self._call("subscribing to events", self.api.events, decode=True, filters={"type": ["image"]})
+        """Image and container events from now on."""
+        raw = self._call(
+            "subscribing to events", self.api.events, decode=True, filters={"type": ["image", "container"]}
+        )
         return EventStream(raw)
+
+    # -- removal -----------------------------------------------------------------------------------------
+    def removal_state(self) -> removal.EngineState:
+        return self._call("reading images, containers and disk usage", removal.read_state, self.api)
+
+    def plan_removal(self, target: str, image_id: str, mode: Mode) -> RemovalPlan:
+        return removal.plan_removal(self.removal_state(), target, image_id, mode)
+
+    def remove(self, plan: RemovalPlan, action: Action) -> Iterator[OutcomeLine]:
+        """Do what the plan previewed; raises PlanChanged before touching anything if the state moved."""
+        steps = removal.execute_removal(self.api, plan, action, self.removal_state)
+        while True:
+            try:
+                line = self._call(f"removing {plan.target}", next, steps)
+            except StopIteration:
+                return
+            yield line
+
+    def untag_each(self, targets: list[str]) -> Iterator[OutcomeLine]:
+        """Bulk removal: one plain `rmi` per name (or dangling ID), going on past failures."""
+        for target in targets:
+            try:
+                answer = self._call(f"removing {target}", self.api.remove_image, target)
+            except docker.errors.NotFound:
+                yield OutcomeLine("error", f"{target}: no longer exists")
+                continue
+            except EngineError as exc:
+                yield OutcomeLine("error", f"{target}: {exc}")
+                continue
+            yield from removal.engine_lines(answer)
+
+    def plan_prune(self, all_unused: bool) -> PrunePlan:
+        return removal.plan_prune(self.removal_state(), all_unused)
+
+    def prune(self, plan: PrunePlan) -> tuple[list[OutcomeLine], int]:
+        return self._call("pruning images", removal.execute_prune, self.api, plan, self.removal_state)
+
+    # -- names, inspect, containers ------------------------------------------------------------------------
+    def tag(self, image_id: str, name: str) -> str:
+        """`docker tag`; the name is checked first so a bad one gets a sentence. Returns `repo:tag`."""
+        repo, tag = validate(name)
+        self._call(f"tagging {image_id[7:19]} as {repo}:{tag}", self.api.tag, image_id, repo, tag)
+        return f"{repo}:{tag}"
+
+    def inspect_raw(self, id_or_name: str) -> dict[str, Any]:
+        try:
+            return dict(self._call(f"inspecting {id_or_name}", self.api.inspect_image, id_or_name))
+        except docker.errors.NotFound as exc:
+            raise EngineError(f"{id_or_name} no longer exists") from exc
+
+    def containers(self) -> list[Container]:
+        rows = self._call("listing containers", self.api.containers, all=True)
+        return [Container.from_summary(row) for row in rows]
+
+    def stop_container(self, container_id: str) -> None:
+        self._call("stopping the container", self.api.stop, container_id)
+
+    def remove_container(self, container_id: str) -> None:
+        self._call("removing the container", self.api.remove_container, container_id)
+
+    def rename_container(self, container_id: str, name: str) -> None:
+        self._call(f"renaming the container to {name}", self.api.rename, container_id, name)
 
     def close(self) -> None:
         try:

@@ -185,3 +185,48 @@ class EngineEvent:
         if self.type == "image" and self.action in {"tag", "untag", "delete", "import", "load", "pull"}:
             return self.actor_id
         return None
+
+
+@dataclass(frozen=True)
+class Container:
+    """One row of `docker ps -a`."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str
+    command: str
+    created: datetime
+    state: str
+    status: str
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "paused", "restarting")
+
+    @classmethod
+    def from_summary(cls, row: dict[str, Any]) -> Container:
+        names = row.get("Names") or [""]
+        return cls(
+            id=row["Id"],
+            name=names[0].lstrip("/"),
+            image=row.get("Image", ""),
+            image_id=row.get("ImageID", ""),
+            command=row.get("Command", ""),
+            created=_timestamp(row.get("Created")),
+            state=row.get("State", ""),
+            status=row.get("Status", ""),
+        )
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    """One line of what an action did: the engine's own words where it gave them."""
+
+    kind: str
+    """untagged, deleted, container, tagged, error, info, reclaimed"""
+    text: str

@@ -1,0 +1,60 @@
+"""Check an image name the way the engine will (distribution's reference grammar), before sending it, so a
+bad name gets a sentence instead of an engine error. docker-py only splits names; it does not validate."""
+
+from __future__ import annotations
+
+import re
+
+from docker.utils import parse_repository_tag
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_DOMAIN = re.compile(
+    r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+    r"(?::[0-9]+)?"
+)
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+FORMAT = "[registry[:port]/][namespace/]name[:tag]"
+
+
+class BadReference(ValueError):
+    """The name is not one the engine accepts; the message says why, in words."""
+
+
+def validate(text: str) -> tuple[str, str]:
+    """`(repository, tag)` for a name the engine will accept; no tag means `latest`."""
+    name = text.strip()
+    if not name:
+        raise BadReference(f"type a name: {FORMAT}")
+    if any(ch.isspace() for ch in name):
+        raise BadReference("a name cannot contain spaces")
+    if "@" in name:
+        raise BadReference("a digest (@sha256:...) cannot be used as a new name; give a tag instead")
+    repo, tag = parse_repository_tag(name)
+    if tag == "":
+        raise BadReference("the tag after ':' is empty (leave out the ':' to mean latest)")
+    if tag is not None and not _TAG.fullmatch(tag):
+        raise BadReference(
+            f"tag {tag!r} is not valid: use letters, digits, '_', '.' and '-' (not first), "
+            "at most 128 characters"
+        )
+    if not repo:
+        raise BadReference(f"the repository part is empty: {FORMAT}")
+    if len(repo) > 255:
+        raise BadReference("the repository name is longer than 255 characters")
+    parts = repo.split("/")
+    first = parts[0]
+    if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
+        if not _DOMAIN.fullmatch(first):
+            raise BadReference(f"registry {first!r} is not a valid host[:port]")
+        parts = parts[1:]
+    for part in parts:
+        if not part:
+            raise BadReference(f"{repo!r} has an empty path component (two '/' in a row, or one at an end)")
+        if part != part.lower() and _COMPONENT.fullmatch(part.lower()):
+            raise BadReference(f"repository names must be lowercase: {part!r}")
+        if not _COMPONENT.fullmatch(part):
+            raise BadReference(
+                f"{part!r} is not a valid name component: use lowercase letters and digits, "
+                "separated by '.', '_', '__' or '-'"
+            )
+    return repo, tag or "latest"

@@ -1,0 +1,248 @@
+"""What a removal will do, worked out from the engine's real state before anything happens, and doing
+exactly that (or nothing, if the state changed since the user saw the preview).
+
+The engine's rules this follows (checked on dockerd 20.10 and in the seed notes):
+- untagging a name the image shares with other names only untags;
+- removing an image's last name deletes it, unless a child image still needs its layers (then it only
+  untags, as for the seeds' `commit_test:first`) or a container (even a stopped one) uses it (then the
+  engine refuses: "must force");
+- forcing past a *running* container only untags and leaves the image dangling; forcing past a *stopped*
+  container deletes the image under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from docker import APIClient
+
+from imgtui.engine.models import Container, Image, OutcomeLine, short_id
+
+Mode = Literal["tag", "image"]
+Action = Literal["remove", "stop_and_remove", "force"]
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """The part of the engine's state a removal depends on, read in a few requests."""
+
+    images: dict[str, Image]
+    """Top-level images by ID."""
+    children: dict[str, tuple[str, ...]]
+    """Image ID -> IDs of images whose parent it is (from `GET /images/json?all=1`)."""
+    containers: tuple[Container, ...]
+    unique: dict[str, int]
+    """Image ID -> bytes no other image shares (`Size - SharedSize` of `/system/df`)."""
+    layers_size: int
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    """One removal, as previewed."""
+
+    target: str
+    """The name (or, for a dangling image, the ID) the user chose."""
+    mode: Mode
+    image: Image
+    untag: tuple[str, ...]
+    keeps: tuple[str, ...]
+    children: tuple[str, ...]
+    containers: tuple[Container, ...]
+    unique_size: int
+    shared_size: int
+
+    @property
+    def deletes(self) -> bool:
+        """Will the image itself (its layers) be deleted by a plain, unforced removal?"""
+        return not self.keeps and not self.children and not self.containers
+
+    @property
+    def blocked(self) -> bool:
+        """The engine will refuse without force (or without removing the containers first)."""
+        return not self.keeps and bool(self.containers)
+
+    @property
+    def running(self) -> tuple[Container, ...]:
+        return tuple(c for c in self.containers if c.running)
+
+    @property
+    def freed(self) -> int:
+        return self.unique_size if self.deletes else 0
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """What must not have changed between the preview and the confirmation."""
+        return (
+            self.image.id,
+            self.untag,
+            self.keeps,
+            self.children,
+            tuple((c.id, c.running) for c in self.containers),
+        )
+
+    def force_outcome(self) -> str:
+        """What force does here, in plain words."""
+        if self.running:
+            names = ", ".join(c.name for c in self.running)
+            return (
+                f"Force untags {', '.join(self.untag) or self.image.short_id}, but the image stays behind "
+                f"as a dangling <none> image while running container {names} uses it."
+            )
+        names = ", ".join(c.name for c in self.containers)
+        return (
+            f"Force deletes the image although stopped container {names} uses it: that container keeps "
+            "existing but can no longer start from its image."
+        )
+
+    def summary(self) -> list[str]:
+        """The preview, one line each, as the confirmation shows it."""
+        what = self.target if self.target != self.image.id else f"dangling image {self.image.short_id}"
+        lines = [f"Image {self.image.short_id} ({what})"]
+        if self.untag:
+            lines.append(f"Untags: {', '.join(self.untag)}")
+        if self.keeps:
+            lines.append(f"Keeps:  {', '.join(self.keeps)} (same image: nothing is deleted)")
+        if self.children and not self.keeps:
+            lines.append(
+                f"Only untags: {len(self.children)} child image(s) still need its layers "
+                f"({', '.join(short_id(c) for c in self.children)})"
+            )
+        for c in self.containers:
+            lines.append(f"Used by container {c.name} ({c.status})")
+        if self.blocked:
+            lines.append('The engine refuses this while those containers exist ("must force").')
+        elif self.deletes:
+            lines.append(f"Deletes the image and frees {self.unique_size} bytes not shared with other images")
+        return lines
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """`docker image prune` (dangling) or `prune -a` (every image no container uses), as previewed."""
+
+    all_unused: bool
+    images: tuple[Image, ...]
+    unique: dict[str, int] = field(hash=False, compare=False)
+
+    @property
+    def freed(self) -> int:
+        return sum(self.unique.get(i.id, 0) for i in self.images)
+
+    def fingerprint(self) -> tuple[str, ...]:
+        return tuple(sorted(i.id for i in self.images))
+
+
+class PlanChanged(Exception):
+    """The engine's state changed after the preview; nothing was removed. Carries the new preview."""
+
+    def __init__(self, plan: RemovalPlan | PrunePlan | None, why: str) -> None:
+        super().__init__(why)
+        self.plan = plan
+
+
+def read_state(api: APIClient) -> EngineState:
+    """Four requests: images (all, for parents; top-level), containers, disk usage (for unique sizes)."""
+    rows = api.images(all=True)
+    top = {row["Id"] for row in api.images()}
+    images = {row["Id"]: Image.from_summary(row) for row in rows if row["Id"] in top}
+    children: dict[str, list[str]] = {}
+    for row in rows:
+        parent = row.get("ParentId") or ""
+        if parent:
+            children.setdefault(parent, []).append(row["Id"])
+    containers = tuple(Container.from_summary(c) for c in api.containers(all=True))
+    df = api.df()
+    unique = {
+        i["Id"]: max(int(i.get("Size") or 0) - max(int(i.get("SharedSize") or 0), 0), 0)
+        for i in df.get("Images") or []
+    }
+    return EngineState(
+        images=images,
+        children={k: tuple(v) for k, v in children.items()},
+        containers=containers,
+        unique=unique,
+        layers_size=int(df.get("LayersSize") or 0),
+    )
+
+
+def plan_removal(state: EngineState, target: str, image_id: str, mode: Mode) -> RemovalPlan:
+    image = state.images.get(image_id)
+    if image is None:
+        raise PlanChanged(None, f"{target} no longer exists")
+    if target != image.id and target not in image.names:
+        raise PlanChanged(None, f"{target} now names another image")
+    untag = image.names if mode == "image" else ((target,) if target in image.names else ())
+    keeps = tuple(n for n in image.names if n not in untag)
+    users = tuple(c for c in state.containers if c.image_id == image.id)
+    size = state.unique.get(image.id, 0)
+    return RemovalPlan(
+        target=target,
+        mode=mode,
+        image=image,
+        untag=untag,
+        keeps=keeps,
+        children=state.children.get(image.id, ()),
+        containers=users,
+        unique_size=size,
+        shared_size=max(image.size - size, 0),
+    )
+
+
+def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
+    used = {c.image_id for c in state.containers}
+    chosen = [
+        i
+        for i in state.images.values()
+        if i.id not in used and (all_unused or (i.dangling and not state.children.get(i.id)))
+    ]
+    chosen.sort(key=lambda i: (-i.size, i.id))
+    return PrunePlan(all_unused, tuple(chosen), dict(state.unique))
+
+
+def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:
+    """The engine's own `Untagged:` / `Deleted:` lines from an rmi or prune answer."""
+    for item in answer or []:
+        for key in ("Untagged", "Deleted"):
+            if key in item:
+                yield OutcomeLine(key.lower(), f"{key}: {item[key]}")
+
+
+def execute_removal(
+    api: APIClient,
+    plan: RemovalPlan,
+    action: Action,
+    read: Callable[[], EngineState],
+) -> Iterator[OutcomeLine]:
+    """Re-check, then remove exactly what `plan` previewed, yielding each engine answer as it comes.
+
+    Raises PlanChanged (before anything is removed) if the state differs from the preview.
+    """
+    fresh = plan_removal(read(), plan.target, plan.image.id, plan.mode)
+    if fresh.fingerprint() != plan.fingerprint():
+        raise PlanChanged(fresh, "the engine changed since the preview; nothing was removed")
+    if action == "stop_and_remove":
+        for c in plan.containers:
+            if c.running:
+                api.stop(c.id)
+                yield OutcomeLine("container", f"Stopped container {c.name}")
+            api.remove_container(c.id)
+            yield OutcomeLine("container", f"Removed container {c.name}")
+    force = action == "force"
+    if not plan.untag:
+        yield from engine_lines(api.remove_image(plan.image.id, force=force))
+        return
+    for n, name in enumerate(plan.untag):
+        last = n == len(plan.untag) - 1
+        yield from engine_lines(api.remove_image(name, force=force and last))
+
+
+def execute_prune(
+    api: APIClient, plan: PrunePlan, read: Callable[[], EngineState]
+) -> tuple[list[OutcomeLine], int]:
+    """Re-check the candidates, then let the engine prune; returns its lines and SpaceReclaimed."""
+    fresh = plan_prune(read(), plan.all_unused)
+    if fresh.fingerprint() != plan.fingerprint():
+        raise PlanChanged(fresh, "the set of images to prune changed since the preview; nothing was removed")
+    answer = api.prune_images(filters={"dangling": not plan.all_unused})
+    return list(engine_lines(answer.get("ImagesDeleted"))), int(answer.get("SpaceReclaimed") or 0)
