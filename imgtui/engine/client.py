@@ -199,26 +199,25 @@ class Engine:
 
     def remove(self, plan: RemovalPlan, action: Action) -> Iterator[OutcomeLine]:
         """Do what the plan previewed; raises PlanChanged before touching anything if the state moved."""
-        steps = removal.execute_removal(self.api, plan, action, self.removal_state)
+        yield from self._stream(f"removing {plan.target}", removal.execute_removal(
+            self.api, plan, action, self.removal_state
+        ))  # fmt: skip
+
+    def plan_bulk(self, pairs: list[tuple[str, str]]) -> list[str]:
+        return removal.plan_bulk(self.removal_state(), pairs)
+
+    def remove_each(self, pairs: list[tuple[str, str]]) -> Iterator[OutcomeLine]:
+        """Bulk removal: a plain `rmi` per (name or dangling ID, image ID), going on past failures."""
+        yield from self._stream("removing", removal.execute_bulk(self.api, pairs, self.removal_state()))
+
+    def _stream(self, what: str, steps: Iterator[OutcomeLine]) -> Iterator[OutcomeLine]:
+        """Pass on each line as the engine answers, turning a failure on the way into an EngineError."""
         while True:
             try:
-                line = self._call(f"removing {plan.target}", next, steps)
+                line = self._call(what, next, steps)
             except StopIteration:
                 return
             yield line
-
-    def untag_each(self, targets: list[str]) -> Iterator[OutcomeLine]:
-        """Bulk removal: one plain `rmi` per name (or dangling ID), going on past failures."""
-        for target in targets:
-            try:
-                answer = self._call(f"removing {target}", self.api.remove_image, target)
-            except docker.errors.NotFound:
-                yield OutcomeLine("error", f"{target}: no longer exists")
-                continue
-            except EngineError as exc:
-                yield OutcomeLine("error", f"{target}: {exc}")
-                continue
-            yield from removal.engine_lines(answer)
 
     def plan_prune(self, all_unused: bool) -> PrunePlan:
         return removal.plan_prune(self.removal_state(), all_unused)

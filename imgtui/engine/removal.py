@@ -52,6 +52,8 @@ class RemovalPlan:
     containers: tuple[Container, ...]
     unique_size: int
     shared_size: int
+    disk_before: int = 0
+    """LayersSize when previewed, to report what the removal really reclaimed."""
 
     @property
     def deletes(self) -> bool:
@@ -186,7 +188,31 @@ def plan_removal(state: EngineState, target: str, image_id: str, mode: Mode) -> 
         containers=users,
         unique_size=size,
         shared_size=max(image.size - size, 0),
+        disk_before=state.layers_size,
     )
+
+
+def plan_bulk(state: EngineState, pairs: list[tuple[str, str]]) -> list[str]:
+    """What removing each (name or dangling ID, image ID) in turn will do, one line each."""
+    names = {i.id: set(i.names) for i in state.images.values()}
+    lines = []
+    for target, image_id in pairs:
+        image = state.images.get(image_id)
+        if image is None or (target != image_id and target not in names.get(image_id, set())):
+            lines.append(f"{target}: gone or moved since it was listed; will be skipped")
+            continue
+        remaining = names[image_id] - {target}
+        users = [c.name for c in state.containers if c.image_id == image_id]
+        if remaining:
+            lines.append(f"{target}: untag only ({image.short_id} keeps {', '.join(sorted(remaining))})")
+        elif users:
+            lines.append(f"{target}: refused by the engine, used by container {', '.join(users)}")
+        elif state.children.get(image_id):
+            lines.append(f"{target}: untag only (a child image needs {image.short_id})")
+        else:
+            lines.append(f"{target}: deletes {image.short_id}, frees {state.unique.get(image_id, 0)} bytes")
+        names[image_id] = remaining
+    return lines
 
 
 def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
@@ -235,6 +261,22 @@ def execute_removal(
     for n, name in enumerate(plan.untag):
         last = n == len(plan.untag) - 1
         yield from engine_lines(api.remove_image(name, force=force and last))
+
+
+def execute_bulk(api: APIClient, pairs: list[tuple[str, str]], state: EngineState) -> Iterator[OutcomeLine]:
+    """One plain `rmi` per item, skipping any whose name now points elsewhere; failures do not stop it."""
+    from docker.errors import APIError
+
+    for target, image_id in pairs:
+        image = state.images.get(image_id)
+        if image is None or (target != image_id and target not in image.names):
+            yield OutcomeLine("error", f"{target}: skipped, it no longer names image {short_id(image_id)}")
+            continue
+        try:
+            yield from engine_lines(api.remove_image(target))
+        except APIError as exc:
+            explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
+            yield OutcomeLine("error", f"{target}: {explanation or exc}")
 
 
 def execute_prune(

@@ -8,12 +8,12 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import (
@@ -24,10 +24,12 @@ from imgtui.engine import (
     EngineUnavailable,
     EventStream,
     Layer,
+    OutcomeLine,
     Tag,
     describe,
 )
 from imgtui.ui import format as fmt
+from imgtui.ui.actions import ImageActions
 from imgtui.ui.messages import (
     ConnectionChanged,
     DiskUsageRead,
@@ -36,7 +38,10 @@ from imgtui.ui.messages import (
     ImagesChanged,
     ImagesLoaded,
 )
+from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.outcome import OutcomeLog
 from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, TagTable
 
 RECONNECT_EVERY = 1.0
@@ -49,18 +54,27 @@ HISTORY_DELAY = 0.08
 """Wait this long after the cursor stops on a tag before asking for its layers."""
 
 
-class ImgtuiApp(App[None]):
+class ImgtuiApp(ImageActions):
     """Repositories → tags → layers of the engine's images, kept live by the engine's events."""
 
     CSS_PATH = "app.tcss"
     TITLE = "imgtui"
     AUTO_FOCUS = "#repos"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "d", "remove", "Remove", id="remove", tooltip="Remove or untag the selected (or marked) tags"
+        ),
+        Binding("D", "prune", "Prune", id="prune", tooltip="Prune dangling (or all unused) images"),
+        Binding("t", "tag", "Tag", id="tag", tooltip="Give the selected image another name"),
+        Binding("i", "inspect", "Inspect", id="inspect", tooltip="docker inspect, as a tree"),
+        Binding("c", "containers", "Containers", id="containers", tooltip="Containers (of this image)"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the focused list as you type"),
-        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload everything from the engine"),
+        Binding("l", "toggle_log", "Log", id="log", show=False, tooltip="Show or hide the outcome log"),
+        Binding(
+            "r", "refresh", "Refresh", id="refresh", show=False, tooltip="Reload everything from the engine"
+        ),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave imgtui"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
     ]
 
     def __init__(self, engine: Engine, *, live: bool = True) -> None:
@@ -77,12 +91,13 @@ class ImgtuiApp(App[None]):
         self._batch_timer: Timer | None = None
         self._history_timer: Timer | None = None
         self._layers_for: str | None = None
-        self._filter_target: ItemTable | None = None
+        self._containers_timer: Timer | None = None
         self.status = Static(id="status")
         self.repos = RepositoryTable(id="repos")
         self.tags = TagTable(id="tags")
         self.layers = LayerTable(id="layers")
         self.detail = Static(id="detail")
+        self.outcome = OutcomeLog(id="outcome")
 
     # -- layout ----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -93,7 +108,8 @@ class ImgtuiApp(App[None]):
         with Vertical(id="layers-pane"):
             yield self.layers
             yield self.detail
-        yield Input(id="filter")
+        yield self.outcome
+        yield FilterBar(id="filter")
         yield Footer()
 
     @property
@@ -174,6 +190,8 @@ class ImgtuiApp(App[None]):
             return
         worker, error = event.worker, event.worker.error
         message = describe(error) if error is not None else "unknown error"
+        if worker.group in ("action", "plan"):
+            self.log_lines(OutcomeLine("error", f"{worker.description}: {message}"))
         if worker.group == "history":
             self.layers.pending = False
             self._layers_for = None
@@ -207,12 +225,20 @@ class ImgtuiApp(App[None]):
     def on_engine_event_seen(self, message: EngineEventSeen) -> None:
         if not self.showing:
             return
+        if message.event.type == "container" and isinstance(self.screen, ContainersScreen):
+            if self._containers_timer is None:
+                self._containers_timer = self.set_timer(EVENT_BATCH_DELAY, self._reload_containers)
         ref = message.event.touched_image
         if ref is None:
             return
         self._pending.add(ref)
         if self._batch_timer is None:
             self._batch_timer = self.set_timer(EVENT_BATCH_DELAY, self._flush_events)
+
+    def _reload_containers(self) -> None:
+        self._containers_timer = None
+        if isinstance(self.screen, ContainersScreen):
+            self.screen.action_reload()
 
     def _flush_events(self) -> None:
         if not self.showing:
@@ -373,62 +399,66 @@ class ImgtuiApp(App[None]):
         self.status.update(text)
 
     # -- actions ---------------------------------------------------------------------------------------
-    def _focused_table(self) -> ItemTable | None:
-        focused = self.focused
-        return focused if isinstance(focused, ItemTable) else None
-
     def action_filter(self) -> None:
         """Open the filter line for the focused list."""
-        target = self._focused_table() or self._filter_target or self.repos
-        self._filter_target = target
-        box = self.query_one("#filter", Input)
-        box.placeholder = f"filter {target.NOUN} (enter keeps, escape clears)"
-        box.value = target.filter_text
-        box.add_class("shown")
-        box.focus()
+        focused = self.focused
+        target = focused if isinstance(focused, ItemTable) else self.repos
+        self.query_one(FilterBar).open_for(target)
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if self._filter_target is not None:
-            self._filter_target.filter_text = event.value
-            self._after_filter()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.query_one("#filter", Input).remove_class("shown")
-        if self._filter_target is not None:
-            self._filter_target.focus()
-
-    def action_clear_filter(self) -> None:
-        """Escape: clear the filter being typed, or the focused list's filter."""
-        box = self.query_one("#filter", Input)
-        target = self._filter_target if self.focused is box else self._focused_table()
-        box.remove_class("shown")
-        if target is not None:
-            target.filter_text = ""
-            target.focus()
-            self._after_filter()
-
-    def _after_filter(self) -> None:
-        target = self._filter_target
-        if target is self.repos:
+    @on(ItemTable.Filtered)
+    @on(ItemTable.MarksChanged)
+    def _table_changed(self, event: ItemTable.Filtered | ItemTable.MarksChanged) -> None:
+        if event.table is self.repos:
             self._show_repository()
-        elif target is self.tags:
+        elif event.table is self.tags:
             self._show_tag()
-        elif target is self.layers:
+        elif event.table is self.layers:
             self._show_layer()
         self._update_titles()
+
+    def select_image(self, image_id: str | None) -> None:
+        """Put the cursor on a tag of this image (coming back from the containers view)."""
+        if image_id is None:
+            return
+        image = self.catalog.get(image_id)
+        if image is None:
+            self.notify(f"Image {image_id[7:19]} is not listed (an intermediate or deleted image)")
+            return
+        tag = next(t for repo in self.catalog.repositories() for t in repo.tags if t.image.id == image_id)
+        self.repos.filter_text = ""
+        self.tags.filter_text = ""
+        self.repos.select_key(tag.repository)
+        self._show_repository()
+        self.tags.select_key(self.tags.item_key(tag))
+        self._show_tag()
+        self.tags.focus()
 
     def action_refresh(self) -> None:
         """Reload the whole list from the engine."""
         self.load_images()
         self.notify("Reloading from the engine …", timeout=2)
 
+    def _mark_focused(self) -> None:
+        focused = self.focused
+        if isinstance(focused, ItemTable) and focused.MARKABLE:
+            focused.action_toggle_mark()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Remove", "Remove or untag the selected or marked tags (d)", self.action_remove)
+        yield SystemCommand("Prune", "Prune dangling images, or every unused image (D)", self.action_prune)
+        yield SystemCommand("Tag", "Give the selected image another name (t)", self.action_tag)
+        yield SystemCommand("Inspect", "docker inspect of the selected image (i)", self.action_inspect)
+        yield SystemCommand("Containers", "docker ps -a; of the selected image from the tags pane (c)",
+                            self.action_containers)  # fmt: skip
+        yield SystemCommand("Outcome log", "Show or hide what the actions did (l)", self.action_toggle_log)
+        yield SystemCommand("Mark", "Mark the row for a bulk removal (space)", self._mark_focused)
+        yield SystemCommand(
+            "Sort tags", "Sort tags by created, size or name (s)", self.tags.action_cycle_sort
+        )
         yield SystemCommand("Refresh", "Reload every image from the engine (r)", self.action_refresh)
         yield SystemCommand("Filter", "Filter the focused list as you type (/)", self.action_filter)
         yield SystemCommand("Keys", "Show every key (?)", self.action_help)

@@ -3,14 +3,17 @@ same item across live updates (changing only the cells that changed when the row
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from imgtui.engine import NONE, Layer, Repository, Tag
+from imgtui.engine import NONE, Container, Layer, Repository, Tag
 from imgtui.ui import format as fmt
 
 T = TypeVar("T")
@@ -28,7 +31,11 @@ class ItemTable(DataTable[Cell], Generic[T]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("space", "toggle_mark", "Mark", show=False),
     ]
+    MARKABLE: ClassVar[bool] = False
+    """Rows can be marked with space for bulk actions."""
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = ()
     """(key, label, width) of each column; a width of 0 marks a column that takes a share of what is left."""
     FLEX: ClassVar[dict[str, tuple[int, int]]] = {}
@@ -38,6 +45,18 @@ class ItemTable(DataTable[Cell], Generic[T]):
     filter_text: reactive[str] = reactive("", init=False)
     """Rows whose text does not contain this (case-insensitive) are hidden."""
 
+    @dataclass
+    class Filtered(Message):
+        """The filter changed which rows show (the panes that follow this one need to catch up)."""
+
+        table: ItemTable
+
+    @dataclass
+    class MarksChanged(Message):
+        """Rows were marked or unmarked."""
+
+        table: ItemTable
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._items: list[T] = []
@@ -45,6 +64,8 @@ class ItemTable(DataTable[Cell], Generic[T]):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._by_key: dict[str, T] = {}
         self._widths: dict[str, int] = {}
+        self.marked: set[str] = set()
+        """Keys of the rows marked with space (kept across filtering and live updates)."""
 
     def on_mount(self) -> None:
         self._widths = self._column_widths(0)
@@ -112,13 +133,45 @@ class ItemTable(DataTable[Cell], Generic[T]):
 
     def watch_filter_text(self) -> None:
         self._show()
+        self.post_message(self.Filtered(self))
+
+    def action_clear_filter(self) -> None:
+        if not self.filter_text:
+            raise SkipAction()
+        self.filter_text = ""
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the row under the cursor, then move down (like a file manager)."""
+        if not self.MARKABLE or self.current is None:
+            raise SkipAction()
+        key = self.item_key(self.current)
+        self.marked ^= {key}
+        self._show()
+        self.action_cursor_down()
+        self.post_message(self.MarksChanged(self))
+
+    def marked_items(self) -> list[T]:
+        return [i for i in self._items if self.item_key(i) in self.marked]
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked = set()
+            self._show()
+            self.post_message(self.MarksChanged(self))
+
+    def _decorated(self, key: str, cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        if key not in self.marked:
+            return cells
+        first = Text("● ", style="bold yellow")
+        first.append_text(cells[0] if isinstance(cells[0], Text) else Text(cells[0]))
+        return (first, *cells[1:])
 
     def _show(self, rebuild: bool = False) -> None:
         needle = self.filter_text.casefold()
         visible = [i for i in self._items if not needle or needle in self.haystack(i).casefold()]
         keys = [self.item_key(i) for i in visible]
         self._by_key = dict(zip(keys, visible, strict=True))
-        cells = {k: self.cells(i) for k, i in zip(keys, visible, strict=True)}
+        cells = {k: self._decorated(k, self.cells(i)) for k, i in zip(keys, visible, strict=True)}
         if not rebuild and keys == self._keys and self.row_count == len(keys):
             for key in keys:
                 if cells[key] != self._cells.get(key):
@@ -147,6 +200,8 @@ class ItemTable(DataTable[Cell], Generic[T]):
         title = f"{label} ({count})"
         if self.filter_text:
             title += f" filter: {self.filter_text}"
+        if self.marked:
+            title += f" · {len(self.marked)} marked"
         return title
 
 
@@ -156,6 +211,7 @@ class RepositoryTable(ItemTable[Repository]):
     COLUMNS = (("name", "Repository", 0), ("tags", "Tags", 4), ("size", "Size", 7))
     FLEX = {"name": (1, 12)}
     NOUN = "repositories"
+    MARKABLE = True
 
     def item_key(self, item: Repository) -> str:
         return item.name
@@ -178,6 +234,29 @@ class TagTable(ItemTable[Tag]):
     COLUMNS = (("tag", "Tag", 0), ("id", "Image ID", 12), ("created", "Created", 13), ("size", "Size", 7))
     FLEX = {"tag": (1, 6)}
     NOUN = "tags"
+    MARKABLE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", "Sort", id="tags.sort", tooltip="Sort by created, size or tag"),
+    ]
+    SORTS: ClassVar[tuple[str, ...]] = ("created", "size", "tag")
+    sort_by: reactive[str] = reactive("created", init=False)
+    """created: newest first (as `docker images`); size: biggest first; tag: by name."""
+
+    def set_items(self, items: list[Tag]) -> None:
+        if self.sort_by == "size":
+            items = sorted(items, key=lambda t: (-t.image.size, t.tag))
+        elif self.sort_by == "tag":
+            items = sorted(items, key=lambda t: (t.tag, t.image.id))
+        else:
+            items = sorted(items, key=lambda t: (-t.image.created.timestamp(), t.tag))
+        super().set_items(items)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by = self.SORTS[(self.SORTS.index(self.sort_by) + 1) % len(self.SORTS)]
+
+    def watch_sort_by(self) -> None:
+        self.set_items(self._items)
+        self.notify(f"Tags sorted by {self.sort_by}", timeout=2)
 
     def item_key(self, item: Tag) -> str:
         return f"{item.repository}:{item.tag}" if item.repository != NONE else item.image.id
@@ -235,3 +314,35 @@ class LayerTable(ItemTable[Layer]):
 
     def haystack(self, item: Layer) -> str:
         return f"{item.display_id} {item.created_by} {item.comment}"
+
+
+class ContainerTable(ItemTable[Container]):
+    """`docker ps -a`: ID, image, command, created, status, name."""
+
+    COLUMNS = (
+        ("id", "Container ID", 12),
+        ("image", "Image", 0),
+        ("command", "Command", 0),
+        ("created", "Created", 13),
+        ("status", "Status", 0),
+        ("name", "Name", 0),
+    )
+    FLEX = {"image": (2, 10), "command": (2, 10), "status": (2, 10), "name": (2, 8)}
+    NOUN = "containers"
+
+    def item_key(self, item: Container) -> str:
+        return item.id
+
+    def cells(self, item: Container) -> tuple[Cell, ...]:
+        status = Text(fmt.cut(item.status, self.width_of("status")), style="green" if item.running else "")
+        return (
+            item.short_id,
+            fmt.cut(item.image, self.width_of("image")),
+            fmt.cut(item.command, self.width_of("command")),
+            fmt.ago(item.created),
+            status,
+            fmt.cut(item.name, self.width_of("name")),
+        )
+
+    def haystack(self, item: Container) -> str:
+        return f"{item.id} {item.image} {item.image_id} {item.command} {item.status} {item.name}"

@@ -1,0 +1,159 @@
+"""`c`: the containers, as far as images need them (`docker ps -a`), with stop, remove, rename and a jump
+to the image a container uses. Dismisses with that image's ID, or None."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from imgtui.engine import Container, Engine, describe
+from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.tables import ContainerTable
+
+NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
+
+
+class ContainersScreen(Screen[str | None]):
+    """All containers; `image_id` narrows the list to the ones using that image."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "stop", "Stop", id="containers.stop", tooltip="Stop the container"),
+        Binding("d", "remove", "Remove", id="containers.remove", tooltip="Remove the container"),
+        Binding("e", "rename", "Rename", id="containers.rename", tooltip="Give the container a new name"),
+        Binding("g,enter", "go_to_image", "Go to image", id="containers.image", tooltip="Show its image"),
+        Binding("slash", "filter", "Filter", id="containers.filter"),
+        Binding("r", "reload", "Refresh", id="containers.reload"),
+        Binding("escape", "close", "Back", id="containers.close"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        containers: list[Container]
+
+    def __init__(self, engine: Engine, image_id: str | None = None, image_label: str = "") -> None:
+        super().__init__()
+        self.engine = engine
+        self.image_id = image_id
+        self.image_label = image_label
+        self.table = ContainerTable(id="containers")
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        what = f"Containers using {self.image_label}" if self.image_id else "Containers (docker ps -a)"
+        yield Static(what, id="containers-title", classes="screen-title")
+        yield self.table
+        yield FilterBar(id="containers-filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.border_title = "Containers"
+        self.table.focus()
+        self.action_reload()
+
+    @work(
+        thread=True, exclusive=True, group="containers", exit_on_error=False, description="Listing containers"
+    )
+    def action_reload(self) -> None:
+        self.post_message(self.Loaded(self.engine.containers()))
+
+    def on_containers_screen_loaded(self, message: Loaded) -> None:
+        rows = [c for c in message.containers if self.image_id is None or c.image_id == self.image_id]
+        self.table.set_items(rows)
+        self.table.border_title = self.table.title("Containers")
+        self.loaded = True
+
+    @on(Worker.StateChanged)
+    def _failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(describe(event.worker.error), title=event.worker.description, severity="error")
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open_for(self.table)
+
+    @on(ContainerTable.Filtered)
+    def _filtered(self) -> None:
+        self.table.border_title = self.table.title("Containers")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_go_to_image(self) -> None:
+        container = self.table.current
+        if container is not None:
+            self.dismiss(container.image_id)
+
+    def action_stop(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+        if not container.running:
+            self.notify(f"{container.name} is not running ({container.status})")
+            return
+        self._act(container, "stop")
+
+    def action_remove(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+        lines = [
+            f"Container {container.name} ({container.short_id}), image {container.image}: {container.status}"
+        ]
+        if container.running:
+            lines.append("It is running: it will be stopped first.")
+        lines.append("Its writable layer (files changed inside it) is deleted; the image stays.")
+
+        def chosen(value: str | None) -> None:
+            if value == "remove":
+                self._act(container, "remove")
+
+        self.app.push_screen(
+            ChoiceDialog("Remove this container?", lines, [Choice(("y", "enter"), "remove", "remove", True)]),
+            chosen,
+        )
+
+    def action_rename(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+
+        def check(name: str) -> str | None:
+            if not re.fullmatch(NAME_CHARS, name.strip()):
+                return (
+                    "a container name is letters, digits, '_', '.' and '-', starting with a letter or digit"
+                )
+            return None
+
+        def chosen(name: str | None) -> None:
+            if name and name != container.name:
+                self._act(container, "rename", name)
+
+        self.app.push_screen(
+            NameDialog(f"Rename container {container.name}", "New name:", container.name, check), chosen
+        )
+
+    @work(thread=True, group="container-action", exit_on_error=False, description="Container action")
+    def _act(self, container: Container, what: str, name: str = "") -> None:
+        if what == "stop":
+            self.engine.stop_container(container.id)
+            done = f"Stopped {container.name}"
+        elif what == "remove":
+            if container.running:
+                self.engine.stop_container(container.id)
+            self.engine.remove_container(container.id)
+            done = f"Removed container {container.name}"
+        else:
+            self.engine.rename_container(container.id, name)
+            done = f"Renamed {container.name} to {name}"
+        self.app.call_from_thread(self.notify, done)
+        self.post_message(self.Loaded(self.engine.containers()))
