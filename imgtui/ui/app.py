@@ -438,6 +438,16 @@ class ImgtuiApp(ImageActions):
         self.load_images()
         self.notify("Reloading from the engine …", timeout=2)
 
+    MAIN_SCREEN_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"remove", "prune", "tag", "inspect", "containers", "filter", "toggle_log", "refresh"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Image actions act on the panes' selection: only while the panes are on screen."""
+        if action in self.MAIN_SCREEN_ACTIONS and self.screen is not self.screen_stack[0]:
+            return False
+        return True
+
     def _mark_focused(self) -> None:
         focused = self.focused
         if isinstance(focused, ItemTable) and focused.MARKABLE:

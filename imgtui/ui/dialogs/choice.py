@@ -69,7 +69,8 @@ class ChoiceDialog(ModalScreen[V | None], Generic[V]):
     @property
     def shown_text(self) -> str:
         """Everything the dialog says, as plain text (for tests and screen readers)."""
-        return "\n".join(str(line) for line in [self.title_text, self.banner or "", *self.lines])
+        keys = "   ".join(f"{'/'.join(c.keys)} {c.label}" for c in self.choices)
+        return "\n".join(str(line) for line in [self.title_text, self.banner or "", *self.lines, keys])
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape":

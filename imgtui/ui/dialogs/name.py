@@ -18,6 +18,7 @@ class NameDialog(ModalScreen[str | None]):
     """An input with a hint; `check` returns an error sentence or None. enter accepts, escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="name.cancel")]
+    AUTO_FOCUS = "#name-input"
 
     def __init__(self, title: str, hint: str, value: str, check: Callable[[str], str | None]) -> None:
         super().__init__()

@@ -33,6 +33,8 @@ class ItemTable(DataTable[Cell], Generic[T]):
         Binding("k", "cursor_up", "Up", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("space", "toggle_mark", "Mark", show=False),
+        Binding("home", "first_row", "First", show=False),
+        Binding("end", "last_row", "Last", show=False),
     ]
     MARKABLE: ClassVar[bool] = False
     """Rows can be marked with space for bulk actions."""
@@ -134,6 +136,12 @@ class ItemTable(DataTable[Cell], Generic[T]):
     def watch_filter_text(self) -> None:
         self._show()
         self.post_message(self.Filtered(self))
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=max(self.row_count - 1, 0), animate=False)
 
     def action_clear_filter(self) -> None:
         if not self.filter_text:

@@ -1,0 +1,357 @@
+"""Removal, prune, bulk, tag, inspect and containers through the UI (Pilot), against the real engine.
+
+Each test builds its own images with unique names (the seeds' commit_test scenario, made again) so that
+tests do not depend on each other's leftovers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+import pytest
+
+from imgtui.engine import NONE, Engine
+from imgtui.sandbox.seed import run_and_commit
+from imgtui.ui.app import ImgtuiApp
+from imgtui.ui.dialogs.choice import ChoiceDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.screens.containers import ContainersScreen
+from imgtui.ui.screens.inspect import InspectScreen
+from tests.conftest import wait_for
+
+NET = {"network_mode": "none"}
+
+
+@dataclass
+class Scenario:
+    """The seeds' story with unique names: base -> `repo:first` (container c1) -> `repo:second` (c2 keeps
+    using :first, stopped)."""
+
+    repo: str
+    c1: str
+    c2: str
+    first: str
+    second: str
+
+
+@pytest.fixture
+def cleanup(api: docker.APIClient) -> Iterator[list[str]]:
+    """Names of containers (prefix `c:`) and images to remove after the test, whatever happened."""
+    items: list[str] = []
+    yield items
+    for item in reversed(items):
+        try:
+            if item.startswith("c:"):
+                api.remove_container(item[2:], force=True)
+            else:
+                api.remove_image(item, force=True)
+        except docker.errors.APIError:
+            pass
+
+
+@pytest.fixture
+def scenario(api: docker.APIClient, unique: str, cleanup: list[str]) -> Scenario:
+    repo = f"ct-{unique}"
+    c1, c2 = f"ct1-{unique}", f"ct2-{unique}"
+    cleanup += [f"c:{c1}", f"c:{c2}"]
+    write_first = ["sh", "-c", "echo test_first! >> first"]
+    write_second = ["sh", "-c", "echo test_second! >> second"]
+    first = run_and_commit(
+        api, "busybox:latest", c1, write_first, repo, "first", message="my first commit", author="alicek106"
+    )
+    second = run_and_commit(
+        api, f"{repo}:first", c2, write_second, repo, "second", message="my second commit", author="alicek106"
+    )
+    cleanup += [second, first]
+    api.remove_container(c1)
+    return Scenario(repo, c1, c2, first, second)
+
+
+@pytest.fixture
+def app_for(docker_host: str) -> Iterator[Callable[[], ImgtuiApp]]:
+    engines: list[Engine] = []
+
+    def make() -> ImgtuiApp:
+        engines.append(Engine.connect(docker_host))
+        return ImgtuiApp(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+async def open_tag(pilot, app: ImgtuiApp, repo: str, tag: str) -> None:  # type: ignore[no-untyped-def]
+    """Filter the repositories to `repo`, open it, and put the cursor on `tag`, with keys."""
+    await wait_for(pilot, lambda: repo in {r.name for r in app.repos.items})
+    await pilot.press("slash", *repo, "enter")
+    await wait_for(pilot, lambda: app.repos.current is not None and app.repos.current.name == repo)
+    await pilot.press("enter")
+    for _ in range(app.tags.row_count + 1):
+        if app.tags.current is not None and app.tags.current.tag == tag:
+            return
+        await pilot.press("j")
+    raise AssertionError(f"no tag {tag} in {repo}")
+
+
+async def dialog(pilot, app: ImgtuiApp) -> ChoiceDialog:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+    assert isinstance(app.screen, ChoiceDialog)
+    return app.screen
+
+
+def log(app: ImgtuiApp) -> str:
+    return "\n".join(app.outcome.lines_text)
+
+
+def exists(api: docker.APIClient, ref: str) -> bool:
+    try:
+        api.inspect_image(ref)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+async def test_seed_story_refused_then_untag_then_delete(app_for, api, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    """Seed 000/001: :first is refused while c2 (stopped) uses it; stopping+removing c2 then only untags
+    :first (the child :second needs it); removing :second deletes both, one Deleted line per image."""
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, scenario.repo, "first")
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        text = box.shown_text
+        assert f"Used by container {scenario.c2} (Exited (0)" in text
+        assert "refuses" in text and "must force" in text
+        assert "Force deletes the image although stopped container" in text
+        assert {c.value for c in box.choices} == {"stop_and_remove", "force"}, "no plain yes while refused"
+        await pilot.press("y")
+        assert app.screen is box and exists(api, f"{scenario.repo}:first"), (
+            "y does nothing on a refused removal"
+        )
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "Reclaimed" in log(app))
+        assert f"Removed container {scenario.c2}" in log(app)
+        assert f"Untagged: {scenario.repo}:first" in log(app)
+        assert "Deleted:" not in log(app), "a child image still needs :first, so nothing is deleted"
+        assert exists(api, scenario.first) and not exists(api, f"{scenario.repo}:first")
+        await wait_for(pilot, lambda: [t.tag for t in app.tags.items] == ["second"])
+
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        assert "Deletes the image" in box.shown_text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: log(app).count("Reclaimed") == 2)
+        assert f"Untagged: {scenario.repo}:second" in log(app)
+        assert f"Deleted: {scenario.second}" in log(app) and f"Deleted: {scenario.first}" in log(app)
+        assert not exists(api, scenario.second) and not exists(api, scenario.first)
+        await wait_for(pilot, lambda: scenario.repo not in {r.name for r in app.repos.items})
+
+
+async def test_force_past_a_running_container_leaves_a_dangling_image(  # type: ignore[no-untyped-def]
+    app_for, api, unique: str, cleanup: list[str]
+) -> None:
+    repo = f"run-{unique}"
+    image_id = run_and_commit(api, "busybox:latest", f"mk-{unique}", ["true"], repo, "1", remove=True)
+    cleanup.append(image_id)
+    runner = api.create_container(f"{repo}:1", command=["sleep", "600"], name=f"runner-{unique}",
+                                  host_config=api.create_host_config(**NET))  # fmt: skip
+    cleanup.append(f"c:runner-{unique}")
+    api.start(runner)
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, repo, "1")
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        assert "stays behind as a dangling <none> image while running container" in box.shown_text
+        await pilot.press("f")
+        await wait_for(pilot, lambda: "Reclaimed" in log(app))
+        assert f"Untagged: {repo}:1" in log(app) and "Deleted:" not in log(app)
+        assert "rmi -f" in log(app)
+        await wait_for(pilot, lambda: any(t.image.id == image_id for t in app.catalog.repository(NONE).tags))  # type: ignore[union-attr]
+        # The dangling view: the <none> repository, sortable.
+        await pilot.press("shift+tab", "escape")
+        assert app.focused is app.repos and app.repos.filter_text == ""
+        await pilot.press("end", "enter")
+        assert app.repos.current is not None and app.repos.current.name == NONE
+        assert image_id in {t.image.id for t in app.tags.items}
+        await pilot.press("s")
+        assert app.tags.sort_by == "size"
+        sizes = [t.image.size for t in app.tags.shown_items]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+async def test_prune_frees_what_the_preview_said(app_for, api, unique: str, cleanup: list[str]) -> None:  # type: ignore[no-untyped-def]
+    repo = f"dang-{unique}"
+    old = run_and_commit(
+        api, "busybox:latest", f"d1-{unique}", ["sh", "-c", "echo one > /one"], repo, "1", remove=True
+    )
+    cleanup.append(old)
+    new = run_and_commit(
+        api, "busybox:latest", f"d2-{unique}", ["sh", "-c", "echo two > /two"], repo, "1", remove=True
+    )
+    cleanup.append(new)
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await pilot.press("D")
+        box = await dialog(pilot, app)
+        assert old[7:19] in box.shown_text and new[7:19] not in box.shown_text
+        assert "bigger hammer" in box.shown_text
+        previewed = app.screen.choices  # type: ignore[attr-defined]
+        assert any(c.value == "prune" for c in previewed)
+        said = next(line for line in box.shown_text.splitlines() if line.endswith("bytes)"))
+        preview_bytes = int(said.rsplit("(", 1)[1].split()[0])
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "SpaceReclaimed" in log(app))
+        line = next(x for x in app.outcome.lines_text if x.startswith("SpaceReclaimed"))
+        reclaimed = int(line.split()[1])
+        assert reclaimed == preview_bytes, line
+        assert f"the preview said {preview_bytes} bytes" in line
+        assert f"Deleted: {old}" in log(app)
+        assert not exists(api, old) and exists(api, new)
+
+
+async def test_bulk_remove_of_marked_rows_goes_on_past_a_failure(  # type: ignore[no-untyped-def]
+    app_for, api, unique: str, cleanup: list[str]
+) -> None:
+    prefix = f"bulk-{unique}"
+    ids = {}
+    for name in ("a", "b", "c", "d"):
+        write = ["sh", "-c", f"echo {name} > /x"]
+        ids[name] = run_and_commit(
+            api, "busybox:latest", f"{prefix}-{name}", write, f"{prefix}/{name}", "1", remove=True
+        )
+        cleanup.append(ids[name])
+    user = api.create_container(f"{prefix}/a:1", command=["true"], name=f"{prefix}-user",
+                                host_config=api.create_host_config(**NET))  # fmt: skip
+    cleanup.append(f"c:{prefix}-user")
+    assert user
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: f"{prefix}/d" in {r.name for r in app.repos.items})
+        await pilot.press("slash", *prefix, "enter")
+        assert [r.name for r in app.repos.shown_items] == [f"{prefix}/{n}" for n in "abcd"]
+        await pilot.press("space", "space", "space")  # a, b, c marked; the cursor moves down each time
+        assert app.repos.marked == {f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"}
+        assert "3 marked" in str(app.repos.border_title)
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        assert "Remove 3 names?" in box.shown_text
+        assert f"{prefix}/a:1: refused by the engine, used by container {prefix}-user" in box.shown_text
+        assert f"{prefix}/b:1: deletes" in box.shown_text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Reclaimed" in log(app))
+        assert f"{prefix}/a:1:" in log(app) and "1 failed" in log(app)
+        assert f"Deleted: {ids['b']}" in log(app) and f"Deleted: {ids['c']}" in log(app)
+        assert exists(api, ids["a"]) and exists(api, ids["d"])
+        assert not exists(api, ids["b"]) and not exists(api, ids["c"])
+        assert app.repos.marked == set()
+
+
+async def test_tag_validates_then_shows_the_new_name(app_for, api, scenario: Scenario, unique: str) -> None:  # type: ignore[no-untyped-def]
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, scenario.repo, "second")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
+        box = app.screen
+        assert isinstance(box, NameDialog)
+        await pilot.press("ctrl+u", *"Bad", "space", *"Name:1", "enter")
+        assert app.screen is box and "spaces" in box.error
+        await pilot.press("ctrl+u", *"MyApp:1", "enter")
+        assert app.screen is box and "lowercase" in box.error
+        await pilot.press("ctrl+u", *f"localhost:5000/team/new-{unique}", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, NameDialog))
+        full = f"localhost:5000/team/new-{unique}:latest"
+        await wait_for(pilot, lambda: full in app.catalog.names_for(scenario.second))
+        assert f"Tagged {scenario.second[7:19]} as {full}" in log(app)
+        assert api.inspect_image(full)["Id"] == scenario.second
+        assert "+1" in " ".join(str(c) for c in app.tags.get_row_at(app.tags.cursor_row))
+        api.remove_image(full)
+
+
+async def test_a_change_between_preview_and_confirm_removes_nothing(  # type: ignore[no-untyped-def]
+    app_for, api, unique: str, cleanup: list[str]
+) -> None:
+    repo = f"conc-{unique}"
+    image_id = run_and_commit(api, "busybox:latest", f"mk-{unique}", ["true"], repo, "1", remove=True)
+    cleanup.append(image_id)
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, repo, "1")
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        assert "Deletes the image" in box.shown_text
+        # Meanwhile, in another shell: a container starts using the image.
+        api.create_container(f"{repo}:1", command=["true"], name=f"late-{unique}",
+                             host_config=api.create_host_config(**NET))  # fmt: skip
+        cleanup.append(f"c:late-{unique}")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog) and app.screen is not box)
+        again = app.screen
+        assert isinstance(again, ChoiceDialog)
+        assert "changed since the preview; nothing was removed" in again.shown_text
+        assert f"Used by container late-{unique}" in again.shown_text
+        assert exists(api, f"{repo}:1")
+        await pilot.press("escape")
+        assert "Cancelled: nothing removed" in log(app)
+        assert exists(api, f"{repo}:1")
+
+
+async def test_inspect_tree_search_and_copy(app_for, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, scenario.repo, "second")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectScreen))
+        screen = app.screen
+        assert isinstance(screen, InspectScreen)
+        await pilot.press("slash", *"author", "enter")
+        await pilot.pause()
+        assert screen.selected == (".Author", "alicek106")
+        await pilot.press("c")
+        assert app.clipboard == "alicek106"
+        await pilot.press("slash", "ctrl+u", *"comment", "enter")
+        await pilot.pause()
+        assert screen.selected == (".Comment", "my second commit")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InspectScreen)
+
+
+async def test_containers_view_rename_remove_and_jump(app_for, api, scenario: Scenario, unique: str) -> None:  # type: ignore[no-untyped-def]
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, scenario.repo, "first")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
+        screen = app.screen
+        assert isinstance(screen, ContainersScreen)
+        assert [c.name for c in screen.table.items] == [scenario.c2], "only the containers of this image"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
+        await pilot.press("ctrl+u", *f"renamed-{unique}", "enter")
+        await wait_for(pilot, lambda: [c.name for c in screen.table.items] == [f"renamed-{unique}"])
+        await pilot.press("g")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ContainersScreen))
+        assert app.tags.current is not None and app.tags.current.image.id == scenario.first
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
+        screen = app.screen
+        assert isinstance(screen, ContainersScreen)
+        await pilot.press("d")
+        box = await dialog(pilot, app)
+        assert "writable layer" in box.shown_text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.table.items == [])
+        with pytest.raises(docker.errors.NotFound):
+            api.inspect_container(f"renamed-{unique}")
