@@ -8,15 +8,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import docker
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from imgtui.engine import Engine
 from imgtui.sandbox import Sandbox
 from imgtui.sandbox.seed import seed
 from imgtui.ui.app import ImgtuiApp
+from imgtui.ui.dialogs.choice import ChoiceDialog
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -25,43 +28,100 @@ async def until(pilot: Pilot[None], predicate: Callable[[], object], timeout: fl
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise SystemExit(f"screenshots: timed out waiting for {predicate}")
+            where = f"{predicate.__code__.co_filename}:{predicate.__code__.co_firstlineno}"
+            log = getattr(pilot.app, "outcome", None)
+            lines = log.lines_text if log is not None else []
+            raise SystemExit(f"screenshots: timed out at {where} on screen {pilot.app.screen}; log: {lines}")
         await pilot.pause(0.05)
 
 
 async def to_row(pilot: Pilot[None], table, wanted: Callable[[object], bool]) -> None:  # type: ignore[no-untyped-def]
     table.focus()
+    await pilot.press("home")
     for _ in range(table.row_count + 1):
         if table.current is not None and wanted(table.current):
             return
         await pilot.press("j")
 
 
-async def shoot(host: str, name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> None:
+Steps = Callable[[Pilot[None], ImgtuiApp], Awaitable[None]]
+
+
+async def to_tag(pilot: Pilot[None], app: ImgtuiApp, repo: str, tag: str) -> None:
+    await to_row(pilot, app.repos, lambda r: r.name == repo)  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await to_row(pilot, app.tags, lambda t: t.tag == tag)  # type: ignore[attr-defined]
+    await until(pilot, lambda: app.layers.row_count > 0 and not app.layers.pending)
+
+
+async def shoot(host: str, name: str, size: tuple[int, int], steps: Steps) -> None:
     engine = Engine.connect(host)
     app = ImgtuiApp(engine)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.loaded and app.disk_used is not None)
-        await to_row(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await to_row(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
-        await until(pilot, lambda: app.layers.row_count > 1 and not app.layers.pending)
-        await pilot.press("enter", *keys)
+        await steps(pilot, app)
         await pilot.pause(0.3)
         app.save_screenshot(str(OUT / name))
     engine.close()
     print(f"screenshots: wrote {OUT / name}")
 
 
+async def layers(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await to_tag(pilot, app, "commit_test", "second")
+    await pilot.press("enter")
+
+
+async def help_screen(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await layers(pilot, app)
+    await pilot.press("question_mark")
+
+
+async def filtering(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await pilot.press("slash", *"my")
+
+
+async def refused(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await to_tag(pilot, app, "commit_test", "first")
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+
+
+async def outcome(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """Tag busybox with a scratch name, then remove that name: the log shows the engine's answer."""
+    await to_tag(pilot, app, "busybox", "latest")
+    await pilot.press("t")
+    await until(pilot, lambda: isinstance(app.focused, Input))
+    await pilot.press("ctrl+u", *"scratch/copy:1", "enter")
+    await until(pilot, lambda: "scratch/copy" in {r.name for r in app.repos.items})
+    await to_tag(pilot, app, "scratch/copy", "1")
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+    await pilot.press("y")
+    await until(pilot, lambda: any(line.startswith("Reclaimed") for line in app.outcome.lines_text))
+    await to_tag(pilot, app, "commit_test", "second")
+
+
+async def prune(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await pilot.press("D")
+    await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+
+
 async def main() -> None:
     box = Sandbox()
     box.start()
     seed(box.docker_host, box.registry)
+    api = docker.APIClient(base_url=box.docker_host, version="auto")
+    if "scratch/copy:1" in {n for i in api.images() for n in i.get("RepoTags") or ()}:
+        api.remove_image("scratch/copy:1")  # left by an interrupted run
     OUT.mkdir(exist_ok=True)
-    await shoot(box.docker_host, "imgtui.svg", (120, 36))
-    await shoot(box.docker_host, "imgtui-80x24.svg", (80, 24))
-    await shoot(box.docker_host, "help.svg", (100, 30), ("question_mark",))
-    await shoot(box.docker_host, "filter.svg", (120, 36), ("shift+tab", "shift+tab", "slash", *"my"))
+    host = box.docker_host
+    await shoot(host, "imgtui.svg", (120, 36), layers)
+    await shoot(host, "imgtui-80x24.svg", (80, 24), layers)
+    await shoot(host, "help.svg", (100, 34), help_screen)
+    await shoot(host, "filter.svg", (120, 36), filtering)
+    await shoot(host, "remove-refused.svg", (100, 30), refused)
+    await shoot(host, "outcome-log.svg", (120, 36), outcome)
+    await shoot(host, "prune.svg", (100, 30), prune)
 
 
 if __name__ == "__main__":

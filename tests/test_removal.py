@@ -126,7 +126,7 @@ async def test_seed_story_refused_then_untag_then_delete(app_for, api, scenario:
         text = box.shown_text
         assert f"Used by container {scenario.c2} (Exited (0)" in text
         assert "refuses" in text and "must force" in text
-        assert "Force deletes the image although stopped container" in text
+        assert "Force untags" in text and "a child image still needs its layers" in text
         assert {c.value for c in box.choices} == {"stop_and_remove", "force"}, "no plain yes while refused"
         await pilot.press("y")
         assert app.screen is box and exists(api, f"{scenario.repo}:first"), (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,7 @@ class Engine:
         self.info = info
         self._history: dict[str, tuple[Layer, ...]] = {}
         self._history_lock = threading.Lock()
+        self._df_lock = threading.Lock()
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0) -> Engine:
@@ -178,9 +180,22 @@ class Engine:
             self._history[image_id] = layers
         return layers
 
+    def df(self) -> dict[str, Any]:
+        """`/system/df`, one at a time: the engine refuses a second one while one runs (someone else's
+        `docker system df` included), so wait for it a little."""
+        with self._df_lock:
+            for attempt in range(50):
+                try:
+                    return dict(self.api.df())
+                except docker.errors.APIError as exc:
+                    if "already running" not in describe(exc) or attempt == 49:
+                        raise
+                time.sleep(0.1)
+        raise AssertionError("not reached")
+
     def disk_usage(self) -> int:
         """Bytes the image layers really take on disk (shared layers once), from `/system/df`."""
-        data = self._call("reading disk usage", self.api.df)
+        data = self._call("reading disk usage", self.df)
         return int(data.get("LayersSize") or 0)
 
     def events(self) -> EventStream:
@@ -192,7 +207,7 @@ class Engine:
 
     # -- removal -----------------------------------------------------------------------------------------
     def removal_state(self) -> removal.EngineState:
-        return self._call("reading images, containers and disk usage", removal.read_state, self.api)
+        return self._call("reading images, containers and disk usage", removal.read_state, self.api, self.df)
 
     def plan_removal(self, target: str, image_id: str, mode: Mode) -> RemovalPlan:
         return removal.plan_removal(self.removal_state(), target, image_id, mode)

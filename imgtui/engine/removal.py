@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from docker import APIClient
 
@@ -85,6 +85,11 @@ class RemovalPlan:
 
     def force_outcome(self) -> str:
         """What force does here, in plain words."""
+        if self.children:
+            return (
+                f"Force untags {', '.join(self.untag) or self.image.short_id}; the image itself stays, "
+                "because a child image still needs its layers."
+            )
         if self.running:
             names = ", ".join(c.name for c in self.running)
             return (
@@ -143,7 +148,7 @@ class PlanChanged(Exception):
         self.plan = plan
 
 
-def read_state(api: APIClient) -> EngineState:
+def read_state(api: APIClient, df: Callable[[], dict[str, Any]]) -> EngineState:
     """Four requests: images (all, for parents; top-level), containers, disk usage (for unique sizes)."""
     rows = api.images(all=True)
     top = {row["Id"] for row in api.images()}
@@ -154,17 +159,17 @@ def read_state(api: APIClient) -> EngineState:
         if parent:
             children.setdefault(parent, []).append(row["Id"])
     containers = tuple(Container.from_summary(c) for c in api.containers(all=True))
-    df = api.df()
+    usage = df()
     unique = {
         i["Id"]: max(int(i.get("Size") or 0) - max(int(i.get("SharedSize") or 0), 0), 0)
-        for i in df.get("Images") or []
+        for i in usage.get("Images") or []
     }
     return EngineState(
         images=images,
         children={k: tuple(v) for k, v in children.items()},
         containers=containers,
         unique=unique,
-        layers_size=int(df.get("LayersSize") or 0),
+        layers_size=int(usage.get("LayersSize") or 0),
     )
 
 

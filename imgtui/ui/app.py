@@ -110,7 +110,7 @@ class ImgtuiApp(ImageActions):
             yield self.detail
         yield self.outcome
         yield FilterBar(id="filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def showing(self) -> bool:
@@ -118,6 +118,7 @@ class ImgtuiApp(ImageActions):
         return self.status.is_attached and not self._stopping.is_set()
 
     def on_mount(self) -> None:
+        self.outcome.border_title = "Outcome (l hides)"
         self._update_titles()
         self._update_status("connecting …")
         if self.live:

@@ -244,7 +244,7 @@ class TagTable(ItemTable[Tag]):
     NOUN = "tags"
     MARKABLE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "cycle_sort", "Sort", id="tags.sort", tooltip="Sort by created, size or tag"),
+        Binding("s", "cycle_sort", "Sort", id="tags.sort", show=False, tooltip="By created, size or tag"),
     ]
     SORTS: ClassVar[tuple[str, ...]] = ("created", "size", "tag")
     sort_by: reactive[str] = reactive("created", init=False)
