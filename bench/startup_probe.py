@@ -1,8 +1,10 @@
 """Child process for the start-up measure: run the real app headless until the first full screen
-(repositories, tags and the first tag's layers shown), then exit. The parent times the whole process."""
+(repositories, tags and the first tag's layers shown), then exit. Prints its peak RSS."""
 
 from __future__ import annotations
 
+import json
+import resource
 import sys
 
 from imgtui.engine import Engine
@@ -15,10 +17,11 @@ def main(host: str) -> None:
 
     async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
         while not (app.loaded and app.tags.row_count and app.layers.row_count and not app.layers.pending):
-            await pilot.pause(0.005)
+            await pilot.pause(0.002)
         app.exit()
 
     app.run(headless=True, size=(120, 36), auto_pilot=auto_pilot)
+    print(json.dumps({"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,11 @@ def _layer() -> bytes:
     return buf.getvalue()
 
 
-def archive(images: int, tags_per_image: int = 1, dangling: int = 0, prefix: str = "gen") -> bytes:
-    """A `docker save`-format tar: `images` tagged images (`prefix/imgN:tK`) and `dangling` untagged ones."""
+def archive(
+    images: int, tags_per_image: int = 1, dangling: int = 0, prefix: str = "gen", one_repo: str | None = None
+) -> bytes:
+    """A `docker save`-format tar: `images` tagged images (`prefix/imgN:tK`, and `one_repo:N` as well when
+    given, so that one repository has a tag per image) and `dangling` untagged ones."""
     layer = _layer()
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     buf = io.BytesIO()
@@ -50,16 +53,23 @@ def archive(images: int, tags_per_image: int = 1, dangling: int = 0, prefix: str
             name = hashlib.sha256(data).hexdigest() + ".json"
             _add(tar, name, data)
             tags = [f"{prefix}/img{n}:t{k}" for k in range(tags_per_image)] if n < images else []
+            if one_repo and n < images:
+                tags.append(f"{one_repo}:{n}")
             manifest.append({"Config": name, "RepoTags": tags or None, "Layers": ["layer/layer.tar"]})
         _add(tar, "manifest.json", json.dumps(manifest).encode())
     return buf.getvalue()
 
 
 def load(
-    api: docker.APIClient, images: int, tags_per_image: int = 1, dangling: int = 0, prefix: str = "gen"
+    api: docker.APIClient,
+    images: int,
+    tags_per_image: int = 1,
+    dangling: int = 0,
+    prefix: str = "gen",
+    one_repo: str | None = None,
 ) -> None:
     """Generate and `docker load` the archive."""
-    data = archive(images, tags_per_image, dangling, prefix)
+    data = archive(images, tags_per_image, dangling, prefix, one_repo)
     for _ in _drain(api.load_image(data, quiet=True)):
         pass
 

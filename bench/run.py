@@ -1,0 +1,329 @@
+"""imgtui benchmarks: ratios against floors measured in the same run, on a private sandbox engine.
+
+    python3 bench/run.py                  # sizes 100, 1000, 10000
+    python3 bench/run.py --sizes 100 --repeat 1    # what CI runs, so the suite cannot rot
+
+Absolute times on shared machines drift from run to run; each measure is printed next to a floor measured
+the same way, a moment before, on the same engine, and the ratio between them is what to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from textual import events
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from imgtui.engine import Engine  # noqa: E402
+from imgtui.sandbox import Sandbox  # noqa: E402
+from imgtui.sandbox.generate import archive  # noqa: E402
+from imgtui.sandbox.proxy import EngineProxy  # noqa: E402
+from imgtui.ui.app import ImgtuiApp  # noqa: E402
+
+ONE_REPO = "bench/all"
+"""A repository with one tag per generated image: the tags pane with N rows."""
+
+
+@dataclass
+class Row:
+    size: int
+    measure: str
+    value: float
+    floor: float
+    unit: str
+    target: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.floor if self.floor else float("nan")
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def timed_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, object]]:
+    start = time.perf_counter()
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed:\n{result.stderr[-2000:]}")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    return elapsed, (json.loads(lines[-1]) if lines else {})
+
+
+def median_of(repeat: int, fn: Callable[[], float]) -> float:
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def probe(name: str, host: str) -> list[str]:
+    return [sys.executable, str(HERE / name), host]
+
+
+def fill(api: docker.APIClient, images: int, dangling: int = 0, prefix: str = "bench") -> None:
+    data = archive(images, 1, dangling, prefix, ONE_REPO if images else None)
+    for _ in api.load_image(data, quiet=True) or []:
+        pass
+
+
+def clear_images(api: docker.APIClient) -> None:
+    for row in api.images():
+        api.remove_image(row["Id"], force=True)
+
+
+# -- in-process measures ----------------------------------------------------------------------------------
+class FloorTable(App[None]):
+    """The latency floor: one DataTable with the same number of rows, nothing else."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Tag", "Image ID", "Created", "Size")
+        for n in range(self.rows):
+            table.add_row(str(n), f"{n:012x}", "a year ago", "46 B")
+        table.focus()
+
+
+async def key_latencies(
+    app: App[None], moves: int, ready: Callable[[], bool], moved: Callable[[], int]
+) -> list[float]:
+    """Send `down` and time until the frame that shows it has been written (through the app's _display)."""
+    shown: list[float] = []
+    original = app._display
+
+    def display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        shown.append(time.perf_counter())
+        original(screen, renderable)
+
+    app._display = display  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        deadline = time.perf_counter() + 60
+        while not ready():
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"bench: {app} never got ready for the latency measure")
+            await pilot.pause(0.01)
+        await pilot.pause(0.2)
+        result = []
+        for _ in range(moves):
+            before = moved()
+            start = time.perf_counter()
+            key = events.Key("down", None)
+            key.set_sender(app)
+            assert app._driver is not None
+            app._driver.send_message(key)
+            while not (moved() != before and shown and shown[-1] > start):
+                if time.perf_counter() > start + 10:
+                    raise SystemExit(
+                        f"bench: {app} did not repaint after a key: row {moved()}, {len(shown)} frames"
+                    )
+                await asyncio.sleep(0.0005)
+            result.append(shown[-1] - start)
+            await asyncio.sleep(0.02)
+    return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def latency(host: str, rows: int, moves: int) -> tuple[list[float], list[float]]:
+    engine = Engine.connect(host)
+    app = ImgtuiApp(engine)
+
+    def ready() -> bool:
+        if not app.loaded:
+            return False
+        if app.repos.current is None or app.repos.current.name != ONE_REPO:
+            app.repos.select_key(ONE_REPO)
+            return False
+        if app.focused is not app.tags:
+            app.tags.focus()
+            return False
+        return app.tags.row_count == rows
+
+    ours = await key_latencies(app, moves, ready, lambda: app.tags.cursor_row)
+    engine.close()
+    floor_app = FloorTable(rows)
+    floor = await key_latencies(
+        floor_app, moves, lambda: floor_app.query_one(DataTable).row_count == rows,
+        lambda: floor_app.query_one(DataTable).cursor_row,
+    )  # fmt: skip
+    return ours, floor
+
+
+async def outside_tag(
+    sandbox: Sandbox, api: docker.APIClient, proxy: EngineProxy
+) -> tuple[float, float, int]:
+    """(seconds until the app shows an outside `docker tag`, seconds until a bare event subscriber sees it,
+    engine requests the app made for it)."""
+    engine = Engine.connect(proxy.docker_host)
+    app = ImgtuiApp(engine)
+    name = f"outside/tag:{time.time_ns()}"
+    async with app.run_test(size=(120, 36)) as pilot:
+        while not (app.loaded and app.disk_used is not None):
+            await pilot.pause(0.01)
+        await pilot.pause(0.5)
+        proxy.reset()
+        start = time.perf_counter()
+        api.tag("bench/img0:t0", name.split(":")[0], name.split(":")[1])
+        repo = name.split(":")[0]
+        deadline = start + 30
+        while repo not in {r.name for r in app.repos.items}:
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"bench: the app never showed {name}; requests: {proxy.requests}")
+            await asyncio.sleep(0.001)
+        ours = time.perf_counter() - start
+        await pilot.pause(0.3)
+        requests = proxy.count() - proxy.count(contains="/system/df")
+    engine.close()
+    api.remove_image(name)
+
+    # The floor: how long the engine itself takes to tell a subscriber.
+    seen = threading.Event()
+    stream = api.events(decode=True, filters={"type": ["image"], "event": ["tag"]})
+
+    def watch() -> None:
+        for _ in stream:
+            seen.set()
+            return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    start = time.perf_counter()
+    api.tag("bench/img0:t0", repo, "floor")
+    seen.wait(10)
+    floor = time.perf_counter() - start
+    stream.close()
+    api.remove_image(f"{repo}:floor")
+    return ours, floor, requests
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row]:
+    rows: list[Row] = []
+    state = Path(tempfile.mkdtemp(prefix="imgtui-b-", dir="/tmp"))
+    box = Sandbox(state)
+    box.start(registry=False)
+    host = box.docker_host
+    api = docker.APIClient(base_url=host, version="auto", timeout=900)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    try:
+        for size in sizes:
+            clear_images(api)
+            started = time.perf_counter()
+            fill(api, size, dangling=max(size // 100, 1))
+            print(f"bench: {size} images loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+            ours = median_of(repeat, lambda: timed_process(probe("startup_probe.py", host))[0])
+            floor = median_of(repeat, lambda: timed_process(probe("floor_probe.py", host))[0])
+            rows.append(Row(size, "start-up to first full screen", ours, floor, "s", "≤ 1.2× at 1000"))
+            cli = median_of(repeat, lambda: timed_process(["docker", "-H", host, "images"], env)[0])
+            rows.append(Row(size, "  docker images (for reference)", cli, floor, "s"))
+
+            path = Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / "p.sock"
+            proxy = EngineProxy(box.socket, path).start()
+            _, info = timed_process(probe("startup_probe.py", proxy.docker_host))
+            requests = proxy.count()
+            proxy.reset()
+            _, floor_info = timed_process(probe("floor_probe.py", proxy.docker_host))
+            floor_requests = proxy.count()
+            rows.append(
+                Row(size, "engine requests at start-up", requests, floor_requests, "req", "≤ 4, flat in N")
+            )
+            rows.append(Row(size, "peak memory (RSS)", float(info["rss_kb"]) / 1024,  # type: ignore[arg-type]
+                            float(floor_info["rss_kb"]) / 1024, "MiB", "≤ 120 MiB at 10,000"))  # type: ignore[arg-type]  # fmt: skip
+
+            ours_tag, floor_tag, tag_requests = asyncio.run(outside_tag(box, api, proxy))
+            rows.append(Row(size, "outside docker tag shown", ours_tag, floor_tag, "s", "≤ 1 s"))
+            rows.append(Row(size, "  requests for it (df excluded)", tag_requests, 1, "req", "≤ 2"))
+            proxy.stop()
+
+            ours_keys, floor_keys = asyncio.run(latency(host, size, min(moves, size - 1)))
+            for p in (50, 95):
+                rows.append(Row(size, f"key→repaint p{p}, {size} tags", percentile(ours_keys, p) * 1000,
+                                percentile(floor_keys, p) * 1000, "ms", "p95 ≤ 16 ms" if p == 95 else ""))  # fmt: skip
+
+            slow = EngineProxy(box.socket, Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / "s.sock",
+                               delay=0.05).start()  # fmt: skip
+            ours = median_of(repeat, lambda: timed_process(probe("startup_probe.py", slow.docker_host))[0])
+            floor = median_of(repeat, lambda: timed_process(probe("floor_probe.py", slow.docker_host))[0])
+            rows.append(Row(size, "start-up, 50 ms per round trip", ours, floor, "s", "a few round trips"))
+            slow.stop()
+            print_table(rows)
+
+        rows += prune(api, prune_count, env, host)
+    finally:
+        box.destroy()
+    return rows
+
+
+def prune(api: docker.APIClient, count: int, env: dict[str, str], host: str) -> list[Row]:
+    """Prune `count` dangling images through imgtui's code path (preview, re-check, prune), against
+    `docker image prune -f`, each on freshly loaded identical content."""
+    clear_images(api)
+    fill(api, 0, dangling=count, prefix="prune")
+    engine = Engine.connect(host)
+    start = time.perf_counter()
+    plan = engine.plan_prune(all_unused=False)
+    engine.prune(plan)
+    ours = time.perf_counter() - start
+    engine.close()
+    pruned = len(plan.images)
+    fill(api, 0, dangling=count, prefix="prune")
+    cli, _ = timed_process(["docker", "-H", host, "image", "prune", "-f"], env)
+    return [Row(pruned, f"prune {pruned} dangling images", ours, cli, "s", "≤ 1.1× the CLI")]
+
+
+def print_table(rows: list[Row]) -> None:
+    print()
+    print("| images | measure | imgtui | floor | ratio | target |")
+    print("| ---: | --- | ---: | ---: | ---: | --- |")
+    for r in rows:
+        fmt = "{:.0f}" if r.unit == "req" else "{:.3f}" if r.unit == "s" else "{:.1f}"
+        value, floor = fmt.format(r.value), fmt.format(r.floor)
+        print(
+            f"| {r.size} | {r.measure} | {value} {r.unit} | {floor} {r.unit} | {r.ratio:.2f}× | {r.target} |"
+        )
+    sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100,1000,10000", help="numbers of images (default: %(default)s)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per process-level measure (median)")
+    parser.add_argument("--moves", type=int, default=200, help="key presses for the latency measure")
+    parser.add_argument("--prune", type=int, default=500, help="dangling images for the prune measure")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = run(sizes, args.repeat, args.moves, args.prune)
+    print("\nFinal table:")
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
