@@ -66,12 +66,20 @@ def timed_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[f
     return elapsed, (json.loads(lines[-1]) if lines else {})
 
 
-def median_of(repeat: int, fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(repeat))
-
-
 def probe(name: str, host: str) -> list[str]:
     return [sys.executable, str(HERE / name), host]
+
+
+def startup_pair(host: str, repeat: int) -> tuple[float, float]:
+    """Median whole-process start-up of imgtui and of the floor app, on `host`."""
+    ours = statistics.median(timed_process(probe("startup_probe.py", host))[0] for _ in range(repeat))
+    floor = statistics.median(timed_process(probe("floor_probe.py", host))[0] for _ in range(repeat))
+    return ours, floor
+
+
+def socket_path(name: str) -> Path:
+    """A short path for a proxy socket (unix socket paths are limited to about 107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / name
 
 
 def fill(api: docker.APIClient, images: int, dangling: int = 0, prefix: str = "bench") -> None:
@@ -236,14 +244,14 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row
             fill(api, size, dangling=max(size // 100, 1))
             print(f"bench: {size} images loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
-            ours = median_of(repeat, lambda: timed_process(probe("startup_probe.py", host))[0])
-            floor = median_of(repeat, lambda: timed_process(probe("floor_probe.py", host))[0])
+            ours, floor = startup_pair(host, repeat)
             rows.append(Row(size, "start-up to first full screen", ours, floor, "s", "≤ 1.2× at 1000"))
-            cli = median_of(repeat, lambda: timed_process(["docker", "-H", host, "images"], env)[0])
+            cli = statistics.median(
+                timed_process(["docker", "-H", host, "images"], env)[0] for _ in range(repeat)
+            )
             rows.append(Row(size, "  docker images (for reference)", cli, floor, "s"))
 
-            path = Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / "p.sock"
-            proxy = EngineProxy(box.socket, path).start()
+            proxy = EngineProxy(box.socket, socket_path("p.sock")).start()
             _, info = timed_process(probe("startup_probe.py", proxy.docker_host))
             requests = proxy.count()
             proxy.reset()
@@ -262,13 +270,12 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row
 
             ours_keys, floor_keys = asyncio.run(latency(host, size, min(moves, size - 1)))
             for p in (50, 95):
-                rows.append(Row(size, f"key→repaint p{p}, {size} tags", percentile(ours_keys, p) * 1000,
-                                percentile(floor_keys, p) * 1000, "ms", "p95 ≤ 16 ms" if p == 95 else ""))  # fmt: skip
+                ours_p, floor_p = percentile(ours_keys, p) * 1000, percentile(floor_keys, p) * 1000
+                target = "p95 ≤ 16 ms" if p == 95 else ""
+                rows.append(Row(size, f"key→repaint p{p}, {size} tags", ours_p, floor_p, "ms", target))
 
-            slow = EngineProxy(box.socket, Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / "s.sock",
-                               delay=0.05).start()  # fmt: skip
-            ours = median_of(repeat, lambda: timed_process(probe("startup_probe.py", slow.docker_host))[0])
-            floor = median_of(repeat, lambda: timed_process(probe("floor_probe.py", slow.docker_host))[0])
+            slow = EngineProxy(box.socket, socket_path("s.sock"), delay=0.05).start()
+            ours, floor = startup_pair(slow.docker_host, repeat)
             rows.append(Row(size, "start-up, 50 ms per round trip", ours, floor, "s", "a few round trips"))
             slow.stop()
             print_table(rows)

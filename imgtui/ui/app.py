@@ -46,12 +46,12 @@ from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, Tag
 
 RECONNECT_EVERY = 1.0
 """Seconds between pings while the engine is away."""
-EVENT_BATCH_DELAY = 0.1
+EVENT_BATCH_DELAY = 0.02
 """Events arriving within this many seconds are looked at together."""
 FULL_RELOAD_OVER = 50
 """More touched images than this in one batch: one list request beats that many inspects."""
-HISTORY_DELAY = 0.08
-"""Wait this long after the cursor stops on a tag before asking for its layers."""
+HISTORY_DELAY = 0.05
+"""Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers."""
 
 
 class ImgtuiApp(ImageActions):
@@ -91,6 +91,7 @@ class ImgtuiApp(ImageActions):
         self._batch_timer: Timer | None = None
         self._history_timer: Timer | None = None
         self._layers_for: str | None = None
+        self._layers_tag: Tag | None = None
         self._containers_timer: Timer | None = None
         self.status = Static(id="status")
         self.repos = RepositoryTable(id="repos")
@@ -291,20 +292,33 @@ class ImgtuiApp(ImageActions):
         self._update_titles()
 
     def _show_tag(self) -> None:
+        """The tags cursor moved (or the tag changed): show its layers once the cursor rests there, so that
+        holding a key repaints only the tags pane and asks the engine nothing."""
         tag = self.tags.current
         self._update_titles()
+        if self._history_timer is not None:
+            self._history_timer.stop()
+            self._history_timer = None
+        if tag is not None and tag.image.id == self._layers_for:
+            self._layers_tag = tag
+            self._update_titles()
+            return
+        if self._layers_tag is None or tag is None:
+            self._show_layers_of(tag)
+        else:
+            self._history_timer = self.set_timer(HISTORY_DELAY, lambda: self._show_layers_of(tag))
+
+    def _show_layers_of(self, tag: Tag | None) -> None:
+        self._history_timer = None
+        self._layers_tag = tag
         if tag is None:
             self._layers_for = None
             self.layers.pending = False
             self.layers.set_items([])
             self._show_layer()
-            return
-        if tag.image.id == self._layers_for:
+            self._update_titles()
             return
         self._layers_for = tag.image.id
-        if self._history_timer is not None:
-            self._history_timer.stop()
-            self._history_timer = None
         cached = self.engine.cached_history(tag.image.id)
         if cached is not None:
             self._set_layers(cached)
@@ -313,13 +327,7 @@ class ImgtuiApp(ImageActions):
         self.layers.set_items([])
         self._show_layer()
         self._update_titles()
-        image_id = tag.image.id
-        self._history_timer = self.set_timer(HISTORY_DELAY, lambda: self._request_history(image_id))
-
-    def _request_history(self, image_id: str) -> None:
-        self._history_timer = None
-        if image_id == self._layers_for:
-            self.load_history(image_id)
+        self.load_history(tag.image.id)
 
     def _set_layers(self, layers: Iterable[Layer]) -> None:
         self.layers.pending = False
@@ -377,12 +385,12 @@ class ImgtuiApp(ImageActions):
         self.layers.focus()
 
     def _update_titles(self) -> None:
-        self.repos.border_title = self.repos.title("Repositories")
+        self.repos.set_title(self.repos.title("Repositories"))
         repo = self.repos.current
         label = "Tags" if repo is None else f"Tags of {repo.name}"
-        self.tags.border_title = self.tags.title(label)
-        title = self._layers_title(self.tags.current)
-        self.layers.border_title = f"{title} loading …" if self.layers.pending else title
+        self.tags.set_title(self.tags.title(label))
+        title = self._layers_title(self._layers_tag)
+        self.layers.set_title(f"{title} loading …" if self.layers.pending else title)
 
     def _update_status(self, note: str | None = None) -> None:
         info = self.engine.info

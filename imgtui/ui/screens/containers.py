@@ -70,7 +70,7 @@ class ContainersScreen(Screen[str | None]):
     def on_containers_screen_loaded(self, message: Loaded) -> None:
         rows = [c for c in message.containers if self.image_id is None or c.image_id == self.image_id]
         self.table.set_items(rows)
-        self.table.border_title = self.table.title("Containers")
+        self.table.set_title(self.table.title("Containers"))
         self.loaded = True
 
     @on(Worker.StateChanged)
@@ -83,7 +83,7 @@ class ContainersScreen(Screen[str | None]):
 
     @on(ContainerTable.Filtered)
     def _filtered(self) -> None:
-        self.table.border_title = self.table.title("Containers")
+        self.table.set_title(self.table.title("Containers"))
 
     def action_close(self) -> None:
         self.dismiss(None)

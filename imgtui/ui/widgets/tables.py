@@ -66,6 +66,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._by_key: dict[str, T] = {}
         self._widths: dict[str, int] = {}
+        self._title_text = ""
         self.marked: set[str] = set()
         """Keys of the rows marked with space (kept across filtering and live updates)."""
 
@@ -201,6 +202,12 @@ class ItemTable(DataTable[Cell], Generic[T]):
             self.move_cursor(row=keys.index(current), animate=False)
         elif keys:
             self.move_cursor(row=min(max(row, 0), len(keys) - 1), animate=False)
+
+    def set_title(self, text: str) -> None:
+        """Set the border title only when it changes (setting it repaints the whole table)."""
+        if text != self._title_text:
+            self._title_text = text
+            self.border_title = text
 
     def title(self, label: str) -> str:
         shown, total = len(self._keys), len(self._items)
