@@ -41,7 +41,7 @@ def _timestamp(value: Any) -> datetime:
     return datetime.fromtimestamp(0, tz=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Image:
     """One image as `GET /images/json` (or an inspect) describes it."""
 
@@ -86,7 +86,7 @@ class Image:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tag:
     """One row of the tags pane: a name (or `<none>`) and the image it points at."""
 
@@ -102,7 +102,7 @@ class Tag:
         return f"{self.repository}:{self.tag}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Repository:
     """One row of the repositories pane."""
 
@@ -119,7 +119,7 @@ class Repository:
         return len({t.image.id for t in self.tags})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Layer:
     """One line of `docker history`."""
 
@@ -146,7 +146,7 @@ class Layer:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EngineInfo:
     """Who we are talking to, for the header."""
 
@@ -158,7 +158,7 @@ class EngineInfo:
     arch: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EngineEvent:
     """One message of the engine's event stream, reduced to what the UI needs."""
 
@@ -187,7 +187,7 @@ class EngineEvent:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Container:
     """One row of `docker ps -a`."""
 
@@ -223,7 +223,7 @@ class Container:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutcomeLine:
     """One line of what an action did: the engine's own words where it gave them."""
 

@@ -25,6 +25,7 @@ from imgtui.engine import (
     EventStream,
     Layer,
     OutcomeLine,
+    Repository,
     Tag,
     describe,
 )
@@ -50,6 +51,8 @@ EVENT_BATCH_DELAY = 0.02
 """Events arriving within this many seconds are looked at together."""
 FULL_RELOAD_OVER = 50
 """More touched images than this in one batch: one list request beats that many inspects."""
+DISK_USAGE_DELAY = 0.5
+"""Seconds after the first list before reading disk usage."""
 HISTORY_DELAY = 0.05
 """Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers."""
 
@@ -92,6 +95,8 @@ class ImgtuiApp(ImageActions):
         self._history_timer: Timer | None = None
         self._layers_for: str | None = None
         self._layers_tag: Tag | None = None
+        self._tags_shown_for: Repository | None = None
+        """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
         self._containers_timer: Timer | None = None
         self.status = Static(id="status")
         self.repos = RepositoryTable(id="repos")
@@ -205,9 +210,14 @@ class ImgtuiApp(ImageActions):
         if not self.showing:
             return
         self.catalog.replace_all(message.images)
+        first = not self.loaded
         self.loaded = True
         self._refresh_views()
-        self.read_disk_usage()
+        if first:
+            # /system/df walks every layer: keep it off the path to the first screen.
+            self.set_timer(DISK_USAGE_DELAY, self.read_disk_usage)
+        else:
+            self.read_disk_usage()
 
     def on_images_changed(self, message: ImagesChanged) -> None:
         if not self.showing:
@@ -287,7 +297,9 @@ class ImgtuiApp(ImageActions):
     def _show_repository(self) -> None:
         repo = self.repos.current
         current = self.catalog.repository(repo.name) if repo else None
-        self.tags.set_items(list(current.tags) if current else [])
+        if current is not self._tags_shown_for or current is None:
+            self._tags_shown_for = current
+            self.tags.set_items(list(current.tags) if current else [])
         self._show_tag()
         self._update_titles()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import humanize
 
 
+@lru_cache(maxsize=65536)
 def size(n: int) -> str:
     """Decimal units with three significant digits, as `docker images` shows them: 1.98 MB, 12 B."""
     if n < 0:
