@@ -355,3 +355,21 @@ async def test_containers_view_rename_remove_and_jump(app_for, api, scenario: Sc
         await wait_for(pilot, lambda: screen.table.items == [])
         with pytest.raises(docker.errors.NotFound):
             api.inspect_container(f"renamed-{unique}")
+
+
+def test_prune_prunes_nothing_if_the_candidates_changed(docker_host: str, api, unique: str, cleanup) -> None:  # type: ignore[no-untyped-def]
+    """A new dangling image between preview and confirmation: nothing is pruned, a new preview comes."""
+    from imgtui.engine import PlanChanged
+
+    engine = Engine.connect(docker_host)
+    plan = engine.plan_prune(all_unused=False)
+    repo = f"late-dangling-{unique}"
+    for n in (1, 2):
+        cleanup.append(
+            run_and_commit(api, "busybox:latest", f"ld{n}-{unique}", ["true"], repo, "1", remove=True)
+        )
+    with pytest.raises(PlanChanged) as changed:
+        engine.prune(plan)
+    assert isinstance(changed.value.plan, type(plan))
+    assert exists(api, cleanup[0]), "the image that became dangling after the preview is still there"
+    engine.close()

@@ -268,6 +268,13 @@ def execute_removal(
         yield from engine_lines(api.remove_image(name, force=force and last))
 
 
+def prune_candidates(api: APIClient, all_unused: bool) -> set[str]:
+    """What a prune would take now, in two light requests (no disk usage): the re-check before pruning."""
+    used = {c.get("ImageID") for c in api.containers(all=True)}
+    rows = api.images() if all_unused else api.images(filters={"dangling": True})
+    return {r["Id"] for r in rows if r["Id"] not in used}
+
+
 def execute_bulk(api: APIClient, pairs: list[tuple[str, str]], state: EngineState) -> Iterator[OutcomeLine]:
     """One plain `rmi` per item, skipping any whose name now points elsewhere; failures do not stop it."""
     from docker.errors import APIError
@@ -288,8 +295,10 @@ def execute_prune(
     api: APIClient, plan: PrunePlan, read: Callable[[], EngineState]
 ) -> tuple[list[OutcomeLine], int]:
     """Re-check the candidates, then let the engine prune; returns its lines and SpaceReclaimed."""
-    fresh = plan_prune(read(), plan.all_unused)
-    if fresh.fingerprint() != plan.fingerprint():
-        raise PlanChanged(fresh, "the set of images to prune changed since the preview; nothing was removed")
+    if prune_candidates(api, plan.all_unused) != set(plan.fingerprint()):
+        raise PlanChanged(
+            plan_prune(read(), plan.all_unused),
+            "the set of images to prune changed since the preview; nothing was removed",
+        )
     answer = api.prune_images(filters={"dangling": not plan.all_unused})
     return list(engine_lines(answer.get("ImagesDeleted"))), int(answer.get("SpaceReclaimed") or 0)
