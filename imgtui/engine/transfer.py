@@ -1,0 +1,162 @@
+"""Making and moving images: commit, save/load (streamed, cancellable), pull/push (the engine's own
+progress stream). Every function blocks: call it from a thread worker, with `progress` posting messages."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from imgtui.engine.reference import validate
+
+CHUNK = 1 << 20
+
+
+class TransferError(Exception):
+    """A transfer could not be done; the message says why, in words."""
+
+
+class Cancelled(Exception):
+    """The user cancelled; partial output was removed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report. `done`/`total` in bytes when known (total 0: unknown)."""
+
+    what: str
+    done: int = 0
+    total: int = 0
+    layer: str = ""
+    status: str = ""
+
+
+Report = Callable[[Progress], None]
+Stop = Callable[[], bool]
+
+
+def commit(
+    api: docker.APIClient,
+    container: str,
+    name: str,
+    author: str = "",
+    message: str = "",
+    changes: list[str] | None = None,
+) -> tuple[str, str]:
+    """`docker commit -a AUTHOR -m MESSAGE [-c CHANGE]... CONTAINER NAME`; returns (image ID, repo:tag)."""
+    repo, tag = validate(name)
+    result = api.commit(
+        container, repository=repo, tag=tag, author=author or None, message=message or None,
+        changes=[c for c in (changes or []) if c.strip()] or None,
+    )  # fmt: skip
+    return str(result["Id"]), f"{repo}:{tag}"
+
+
+def check_save_path(path: str, overwrite: bool) -> Path:
+    """The file a save will write, or a TransferError saying why not (missing folder, not writable, exists)."""
+    if not path.strip():
+        raise TransferError("type the path of the .tar file to write")
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise TransferError(f"folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise TransferError(f"folder {folder} is not writable")
+    if target.is_dir():
+        raise TransferError(f"{target} is a folder; give a file name")
+    if target.exists() and not overwrite:
+        raise TransferError(f"{target} exists")
+    return target
+
+
+def save(api: docker.APIClient, names: list[str], path: Path, report: Report, stop: Stop) -> int:
+    """`docker save -o PATH NAMES...`, by name so the tags survive: streamed to a temporary file beside
+    `path` (never all in memory), renamed into place when complete; returns the bytes written."""
+    total = 0
+    for name in names:
+        total += int(api.inspect_image(name).get("Size") or 0)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    done = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in api.get_image(names if len(names) > 1 else names[0], chunk_size=CHUNK):
+                if stop():
+                    raise Cancelled()
+                out.write(chunk)
+                done += len(chunk)
+                report(Progress(f"save {', '.join(names)}", done, max(total, done)))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return done
+
+
+def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb") as src:
+        while chunk := src.read(CHUNK):
+            if stop():
+                raise Cancelled()
+            done += len(chunk)
+            report(Progress(f"load {path.name}", done, total))
+            yield chunk
+
+
+def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[str]:
+    """`docker load -i PATH`, streamed from disk; returns the engine's lines (`Loaded image: ...`)."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
+    if not os.access(source, os.R_OK):
+        raise TransferError(f"{source} is not readable")
+    lines: list[str] = []
+    try:
+        for item in api.load_image(_read(source, report, stop), quiet=False) or []:
+            if isinstance(item, dict):
+                if item.get("error"):
+                    raise TransferError(f"the engine could not load {source.name}: {item['error']}")
+                text = str(item.get("stream") or item.get("status") or "").strip()
+                if text:
+                    lines.append(text)
+    except docker.errors.APIError as exc:
+        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
+        raise TransferError(f"the engine could not load {source.name}: {explanation or exc}") from exc
+    return lines
+
+
+def _stream(events: Any, what: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
+    """Relay pull/push progress (`Preparing`, `Pushing`, `Pushed`, `Layer already exists`, `Pull complete`);
+    returns (final status lines, errors)."""
+    lines: list[str] = []
+    errors: list[str] = []
+    for item in events:
+        if stop():
+            raise Cancelled()
+        if item.get("error"):
+            errors.append(str(item.get("error")))
+            continue
+        detail = item.get("progressDetail") or {}
+        status = str(item.get("status") or "")
+        layer = str(item.get("id") or "")
+        report(Progress(what, int(detail.get("current") or 0), int(detail.get("total") or 0), layer, status))
+        if not layer or status in ("Pushed", "Layer already exists", "Pull complete", "Already exists"):
+            lines.append(f"{layer}: {status}" if layer else status)
+    return lines, errors
+
+
+def pull(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
+    repo, tag = validate(name)
+    return _stream(api.pull(repo, tag=tag, stream=True, decode=True), f"pull {repo}:{tag}", report, stop)
+
+
+def push(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
+    repo, tag = validate(name)
+    return _stream(api.push(repo, tag=tag, stream=True, decode=True), f"push {repo}:{tag}", report, stop)
