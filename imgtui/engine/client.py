@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -13,10 +14,10 @@ import requests.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
-from imgtui.engine import removal
+from imgtui.engine import removal, transfer
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
-from imgtui.engine.reference import validate
+from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 
 
@@ -89,9 +90,11 @@ class EventStream:
 class Engine:
     """What imgtui asks the engine. Every method blocks: call it from a thread worker."""
 
-    def __init__(self, api: docker.APIClient, info: EngineInfo) -> None:
+    def __init__(self, api: docker.APIClient, info: EngineInfo, endpoint: Endpoint | None = None) -> None:
         self.api = api
         self.info = info
+        self.endpoint = endpoint
+        self._transfer_api: docker.APIClient | None = None
         self._history: dict[str, tuple[Layer, ...]] = {}
         self._history_lock = threading.Lock()
         self._df_lock = threading.Lock()
@@ -131,7 +134,7 @@ class Engine:
             os=str(version.get("Os", "")),
             arch=str(version.get("Arch", "")),
         )
-        return cls(api, info)
+        return cls(api, info, endpoint)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -266,8 +269,47 @@ class Engine:
     def rename_container(self, container_id: str, name: str) -> None:
         self._call(f"renaming the container to {name}", self.api.rename, container_id, name)
 
-    def close(self) -> None:
+    # -- make and move (transfer.py), on a client with no read timeout: a save can pause for minutes -------
+    def _long(self) -> docker.APIClient:
+        if self._transfer_api is None:
+            if self.endpoint is None:
+                return self.api
+            self._transfer_api = docker.APIClient(
+                base_url=self.endpoint.base_url, version=self.info.api_version, timeout=None,
+                tls=self.endpoint.tls or False, use_ssh_client=self.endpoint.use_ssh_client,
+            )  # fmt: skip
+        return self._transfer_api
+
+    def _transfer(self, what: str, fn: Any, *args: Any) -> Any:
         try:
-            self.api.close()
-        except Exception:
-            pass
+            return fn(*args)
+        except (transfer.TransferError, transfer.Cancelled, BadReference):
+            raise
+        except Exception as exc:
+            raise EngineError(f"{what}: {describe(exc)}") from exc
+
+    def commit(
+        self, container: str, name: str, author: str, message: str, changes: list[str]
+    ) -> tuple[str, str]:
+        return self._transfer(f"committing {container}", transfer.commit, self.api, container, name, author,
+                              message, changes)  # fmt: skip
+
+    def save(self, names: list[str], path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
+        return self._transfer("saving", transfer.save, self._long(), names, path, report, stop)
+
+    def load(self, path: str, report: transfer.Report, stop: transfer.Stop) -> list[str]:
+        return self._transfer("loading", transfer.load, self._long(), path, report, stop)
+
+    def pull(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
+        return self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
+
+    def push(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
+        return self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
+
+    def close(self) -> None:
+        for api in (self.api, self._transfer_api):
+            try:
+                if api is not None:
+                    api.close()
+            except Exception:
+                pass

@@ -59,7 +59,7 @@ def commit(
 
 
 def check_save_path(path: str, overwrite: bool) -> Path:
-    """The file a save will write, or a TransferError saying why not (missing folder, not writable, exists)."""
+    """The file a save will write, or a TransferError saying why not (no folder, not writable, exists)."""
     if not path.strip():
         raise TransferError("type the path of the .tar file to write")
     target = Path(path).expanduser()
@@ -85,7 +85,7 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
     done = 0
     try:
         with os.fdopen(handle, "wb") as out:
-            for chunk in api.get_image(names if len(names) > 1 else names[0], chunk_size=CHUNK):
+            for chunk in _export(api, names):
                 if stop():
                     raise Cancelled()
                 out.write(chunk)
@@ -96,6 +96,16 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
         Path(temp).unlink(missing_ok=True)
         raise
     return done
+
+
+def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
+    """docker-py's get_image takes one name; `GET /images/get?names=...` takes several (one tar for all)."""
+    if len(names) == 1:
+        yield from api.get_image(names[0], chunk_size=CHUNK)
+        return
+    response = api._get(api._url("/images/get"), params={"names": names}, stream=True)
+    api._raise_for_status(response)
+    yield from api._stream_raw_result(response, CHUNK, False)
 
 
 def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:

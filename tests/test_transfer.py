@@ -1,0 +1,103 @@
+"""Commit, save/load, push/pull through the domain layer, against the real engine and the sandbox registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgtui.engine import Engine
+from imgtui.engine.transfer import Progress, TransferError, check_save_path
+from imgtui.sandbox import Sandbox
+
+
+def never() -> bool:
+    return False
+
+
+@pytest.fixture
+def engine_(docker_host: str):  # type: ignore[no-untyped-def]
+    eng = Engine.connect(docker_host)
+    yield eng
+    eng.close()
+
+
+def test_commit_with_author_and_message_shows_in_history(engine_: Engine, api, unique: str) -> None:  # type: ignore[no-untyped-def]
+    container = api.create_container("busybox:latest", command=["sh", "-c", "echo hi > /hi"], name=f"cm-{unique}",
+                                     host_config=api.create_host_config(network_mode="none"))  # fmt: skip
+    api.start(container)
+    api.wait(container)
+    try:
+        image_id, name = engine_.commit(f"cm-{unique}", f"committed-{unique}", "alicek106", "my commit",
+                                        ['ENV GREETING=hello'])  # fmt: skip
+        assert name == f"committed-{unique}:latest", "no tag means latest"
+        top = engine_.history(image_id)[0]
+        assert top.comment == "my commit" and top.size == 3
+        assert "GREETING=hello" in api.inspect_image(image_id)["Config"]["Env"]
+        assert api.inspect_image(image_id)["Author"] == "alicek106"
+    finally:
+        api.remove_container(container)
+        api.remove_image(f"committed-{unique}:latest")
+
+
+def test_save_remove_load_restores_every_tag(engine_: Engine, api, unique: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    names = [f"arch-{unique}/one:1", f"arch-{unique}/two:2"]
+    for name in names:
+        api.tag("commit_test:second", *name.split(":"))
+    target = check_save_path(str(tmp_path / "images.tar"), overwrite=False)
+    seen: list[Progress] = []
+    written = engine_.save(names, target, seen.append, never)
+    assert target.stat().st_size == written > 1_000_000
+    assert seen and seen[-1].done == written
+    assert not list(tmp_path.glob(".images.tar.*")), "no temporary file left behind"
+    for name in names:
+        api.remove_image(name)
+    lines = engine_.load(str(target), seen.append, never)
+    assert {f"Loaded image: {n}" for n in names} <= set(lines)
+    for name in names:
+        assert api.inspect_image(name)["Id"] == api.inspect_image("commit_test:second")["Id"]
+        api.remove_image(name)
+    with pytest.raises(TransferError, match="exists"):
+        check_save_path(str(target), overwrite=False)
+    assert check_save_path(str(target), overwrite=True) == target
+
+
+def test_bad_paths_and_a_corrupt_tar_get_clear_messages(engine_: Engine, tmp_path: Path) -> None:
+    with pytest.raises(TransferError, match="does not exist"):
+        check_save_path(str(tmp_path / "no-such-folder" / "x.tar"), overwrite=False)
+    with pytest.raises(TransferError, match="is a folder"):
+        check_save_path(str(tmp_path), overwrite=True)
+    with pytest.raises(TransferError, match="does not exist"):
+        engine_.load(str(tmp_path / "missing.tar"), lambda p: None, never)
+    corrupt = tmp_path / "corrupt.tar"
+    corrupt.write_bytes(b"this is not a tar archive" * 100)
+    with pytest.raises(TransferError, match="could not load corrupt.tar"):
+        engine_.load(str(corrupt), lambda p: None, never)
+
+
+def test_push_then_pull_back_with_progress(engine_: Engine, api, sandbox: Sandbox, unique: str) -> None:  # type: ignore[no-untyped-def]
+    name = f"{sandbox.registry}/pushed-{unique}/app:1"
+    api.tag("commit_test:second", *name.rsplit(":", 1))
+    events: list[Progress] = []
+    lines, errors = engine_.push(name, events.append, never)
+    assert errors == []
+    statuses = {e.status for e in events}
+    assert "Pushed" in statuses and ("Preparing" in statuses or "Pushing" in statuses)
+    api.remove_image(name)
+    events.clear()
+    lines, errors = engine_.pull(name, events.append, never)
+    assert errors == []
+    assert any("Pull complete" in line or "Already exists" in line for line in lines) or any(
+        "Downloaded newer image" in line or "Image is up to date" in line for line in lines
+    ), lines
+    assert api.inspect_image(name)
+    api.remove_image(name)
+
+
+def test_pull_of_a_missing_image_is_an_error_not_a_traceback(
+    engine_: Engine, sandbox: Sandbox, unique: str
+) -> None:
+    from imgtui.engine import EngineError
+
+    with pytest.raises(EngineError, match="not found|manifest unknown|unknown"):
+        engine_.pull(f"{sandbox.registry}/no-such-{unique}:1", lambda p: None, never)
