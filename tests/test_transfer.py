@@ -23,8 +23,10 @@ def engine_(docker_host: str):  # type: ignore[no-untyped-def]
 
 
 def test_commit_with_author_and_message_shows_in_history(engine_: Engine, api, unique: str) -> None:  # type: ignore[no-untyped-def]
-    container = api.create_container("busybox:latest", command=["sh", "-c", "echo hi > /hi"], name=f"cm-{unique}",
-                                     host_config=api.create_host_config(network_mode="none"))  # fmt: skip
+    container = api.create_container(
+        "busybox:latest", command=["sh", "-c", "echo hi > /hi"], name=f"cm-{unique}",
+        host_config=api.create_host_config(network_mode="none"),
+    )  # fmt: skip
     api.start(container)
     api.wait(container)
     try:
