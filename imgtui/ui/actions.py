@@ -29,7 +29,7 @@ from imgtui.engine.reference import FORMAT
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
-from imgtui.ui.messages import DiskUsageRead, ImagesChanged
+from imgtui.ui.messages import DiskUsageRead, ImagesChanged, Outcome
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.inspect import InspectScreen
 from imgtui.ui.widgets.outcome import OutcomeLog
@@ -54,14 +54,6 @@ class BulkPlanned(Message):
 class PrunePlanned(Message):
     plan: PrunePlan
     banner: str | None = None
-
-
-@dataclass
-class Outcome(Message):
-    """Lines for the outcome log (bubble off: high frequency during bulk work)."""
-
-    lines: list[OutcomeLine]
-    bubble = False
 
 
 @dataclass

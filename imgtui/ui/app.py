@@ -30,7 +30,6 @@ from imgtui.engine import (
     describe,
 )
 from imgtui.ui import format as fmt
-from imgtui.ui.actions import ImageActions
 from imgtui.ui.messages import (
     ConnectionChanged,
     DiskUsageRead,
@@ -41,7 +40,9 @@ from imgtui.ui.messages import (
 )
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.transfers import TransferActions
 from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.job import JobBar
 from imgtui.ui.widgets.outcome import OutcomeLog
 from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, TagTable
 
@@ -57,7 +58,7 @@ HISTORY_DELAY = 0.05
 """Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers."""
 
 
-class ImgtuiApp(ImageActions):
+class ImgtuiApp(TransferActions):
     """Repositories → tags → layers of the engine's images, kept live by the engine's events."""
 
     CSS_PATH = "app.tcss"
@@ -71,6 +72,15 @@ class ImgtuiApp(ImageActions):
         Binding("t", "tag", "Tag", id="tag", tooltip="Give the selected image another name"),
         Binding("i", "inspect", "Inspect", id="inspect", tooltip="docker inspect, as a tree"),
         Binding("c", "containers", "Containers", id="containers", tooltip="Containers (of this image)"),
+        Binding("p", "pull", "Pull", id="pull", show=False, tooltip="Pull an image by name"),
+        Binding("P", "push", "Push", id="push", show=False, tooltip="Push the selected tag"),
+        Binding(
+            "S", "save", "Save", id="save", show=False, tooltip="Save the selected or marked tags to a tar"
+        ),
+        Binding("L", "load", "Load", id="load", show=False, tooltip="Load images from a tar"),
+        Binding(
+            "x", "cancel_job", "Cancel job", id="cancel_job", show=False, tooltip="Cancel the running job"
+        ),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the focused list as you type"),
         Binding("l", "toggle_log", "Log", id="log", show=False, tooltip="Show or hide the outcome log"),
         Binding(
@@ -104,6 +114,7 @@ class ImgtuiApp(ImageActions):
         self.layers = LayerTable(id="layers")
         self.detail = Static(id="detail")
         self.outcome = OutcomeLog(id="outcome")
+        self.job_bar = JobBar(id="job")
 
     # -- layout ----------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -115,6 +126,7 @@ class ImgtuiApp(ImageActions):
             yield self.layers
             yield self.detail
         yield self.outcome
+        yield self.job_bar
         yield FilterBar(id="filter")
         yield Footer(compact=True)
 
@@ -460,7 +472,20 @@ class ImgtuiApp(ImageActions):
         self.notify("Reloading from the engine …", timeout=2)
 
     MAIN_SCREEN_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"remove", "prune", "tag", "inspect", "containers", "filter", "toggle_log", "refresh"}
+        {
+            "remove",
+            "prune",
+            "tag",
+            "inspect",
+            "containers",
+            "filter",
+            "toggle_log",
+            "refresh",
+            "pull",
+            "push",
+            "save",
+            "load",
+        }
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -485,6 +510,14 @@ class ImgtuiApp(ImageActions):
         yield SystemCommand("Inspect", "docker inspect of the selected image (i)", self.action_inspect)
         yield SystemCommand("Containers", "docker ps -a; of the selected image from the tags pane (c)",
                             self.action_containers)  # fmt: skip
+        yield SystemCommand("Pull", "Pull an image by name, with per-layer progress (p)", self.action_pull)
+        yield SystemCommand("Push", "Push the selected tag, tagging a registry name first if asked (P)",
+                            self.action_push)  # fmt: skip
+        yield SystemCommand("Save", "Save the selected or marked tags to a tar file (S)", self.action_save)
+        yield SystemCommand("Load", "Load images from a tar file (L)", self.action_load)
+        yield SystemCommand(
+            "Cancel job", "Cancel the running save, load, pull or push (x)", self.action_cancel_job
+        )
         yield SystemCommand("Outcome log", "Show or hide what the actions did (l)", self.action_toggle_log)
         yield SystemCommand("Mark", "Mark the row for a bulk removal (space)", self._mark_focused)
         yield SystemCommand(

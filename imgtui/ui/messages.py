@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from imgtui.engine import EngineEvent, Image, Layer
+from imgtui.engine import EngineEvent, Image, Layer, OutcomeLine
 
 
 @dataclass
@@ -51,3 +51,11 @@ class DiskUsageRead(Message):
     """Bytes the layers take on disk, shared layers counted once."""
 
     layers_size: int
+
+
+@dataclass
+class Outcome(Message):
+    """Lines for the outcome log (bubble off: high frequency during bulk work)."""
+
+    lines: list[OutcomeLine]
+    bubble = False

@@ -15,9 +15,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from imgtui.engine import Container, Engine, describe
+from imgtui.engine import Container, Engine, OutcomeLine, describe
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.messages import Outcome
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.tables import ContainerTable
 
@@ -31,6 +33,7 @@ class ContainersScreen(Screen[str | None]):
         Binding("s", "stop", "Stop", id="containers.stop", tooltip="Stop the container"),
         Binding("d", "remove", "Remove", id="containers.remove", tooltip="Remove the container"),
         Binding("e", "rename", "Rename", id="containers.rename", tooltip="Give the container a new name"),
+        Binding("m", "commit", "Commit", id="containers.commit", tooltip="Commit the container to an image"),
         Binding("g,enter", "go_to_image", "Go to image", id="containers.image", tooltip="Show its image"),
         Binding("slash", "filter", "Filter", id="containers.filter"),
         Binding("r", "reload", "Refresh", id="containers.reload"),
@@ -48,6 +51,7 @@ class ContainersScreen(Screen[str | None]):
         self.image_label = image_label
         self.table = ContainerTable(id="containers")
         self.loaded = False
+        self.committed = ""
 
     def compose(self) -> ComposeResult:
         what = f"Containers using {self.image_label}" if self.image_id else "Containers (docker ps -a)"
@@ -141,6 +145,29 @@ class ContainersScreen(Screen[str | None]):
         self.app.push_screen(
             NameDialog(f"Rename container {container.name}", "New name:", container.name, check), chosen
         )
+
+    def action_commit(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+
+        def chosen(form: dict[str, object] | None) -> None:
+            if form:
+                self._commit(container, form)
+
+        self.app.push_screen(CommitDialog(container.name), chosen)
+
+    @work(thread=True, group="container-action", exit_on_error=False, description="Committing")
+    def _commit(self, container: Container, form: dict[str, object]) -> None:
+        changes = form["changes"]
+        assert isinstance(changes, list)
+        image_id, name = self.engine.commit(
+            container.id, str(form["name"]), str(form["author"]), str(form["message"]), changes
+        )
+        self.committed = name
+        line = OutcomeLine("tagged", f"Committed {container.name} as {name} ({image_id[7:19]})")
+        self.app.post_message(Outcome([line]))
+        self.app.call_from_thread(self.notify, line.text)
 
     @work(thread=True, group="container-action", exit_on_error=False, description="Container action")
     def _act(self, container: Container, what: str, name: str = "") -> None:

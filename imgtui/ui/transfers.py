@@ -1,0 +1,201 @@
+"""The App's long jobs: pull (`p`), push (`P`), save (`S`), load (`L`), and commit from the containers view.
+
+One job at a time runs in a thread worker that posts progress (replacing older progress of the same layer)
+to the job bar; `x` cancels it; its outcome goes to the outcome log.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.message import Message
+
+from imgtui.engine import NONE, BadReference, OutcomeLine, validate
+from imgtui.engine.reference import FORMAT
+from imgtui.engine.transfer import Cancelled, Progress, TransferError, check_save_path
+from imgtui.ui import format as fmt
+from imgtui.ui.actions import ImageActions
+from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.messages import Outcome
+from imgtui.ui.widgets.job import JobBar
+
+
+@dataclass
+class JobProgress(Message):
+    """High-frequency: a newer report of the same layer replaces an older one still queued."""
+
+    progress: Progress
+    bubble = False
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, JobProgress) and message.progress.layer == self.progress.layer
+
+
+@dataclass
+class JobFinished(Message):
+    bubble = False
+
+
+def _name_problem(name: str) -> str | None:
+    try:
+        validate(name)
+    except BadReference as bad:
+        return str(bad)
+    return None
+
+
+class TransferActions(ImageActions):
+    """Mixed into the App; needs its job bar."""
+
+    job_bar: JobBar
+    _job_stop: threading.Event | None = None
+
+    # -- the job machinery ------------------------------------------------------------------------------
+    def _begin(self, what: str) -> threading.Event | None:
+        if self._job_stop is not None:
+            self.notify("A job is running; x cancels it", severity="warning")
+            return None
+        self._job_stop = threading.Event()
+        self.job_bar.start(what)
+        self.log_lines(OutcomeLine("action", what))
+        return self._job_stop
+
+    def on_job_progress(self, message: JobProgress) -> None:
+        self.job_bar.show(message.progress)
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        self._job_stop = None
+        self.job_bar.stop()
+
+    def action_cancel_job(self) -> None:
+        """Cancel the running save, load, pull or push."""
+        if self._job_stop is None:
+            self.notify("No job is running")
+            return
+        self._job_stop.set()
+        self.log_lines(OutcomeLine("info", "Cancelling …"))
+
+    @work(thread=True, group="job", exit_on_error=False, description="Job")
+    def run_job(self, kind: str, stop: threading.Event, target: str, extra: str = "") -> None:
+        post = self.post_message
+
+        def report(p: Progress) -> None:
+            post(JobProgress(p))
+
+        try:
+            if kind == "save":
+                written = self.engine.save(target.split("\n"), Path(extra), report, stop.is_set)
+                post(Outcome([OutcomeLine("info", f"Saved {target.replace(chr(10), ', ')} to {extra} "
+                                                  f"({fmt.size(written)})")]))  # fmt: skip
+            elif kind == "load":
+                lines = self.engine.load(target, report, stop.is_set)
+                post(Outcome([OutcomeLine("tagged", line) for line in lines] or
+                             [OutcomeLine("info", f"Loaded {target}")]))  # fmt: skip
+            else:
+                if kind == "push" and extra:
+                    full = self.engine.tag(extra, target)
+                    post(Outcome([OutcomeLine("tagged", f"Tagged {extra[7:19]} as {full}")]))
+                run = self.engine.pull if kind == "pull" else self.engine.push
+                lines, errors = run(target, report, stop.is_set)
+                post(Outcome([OutcomeLine("info", line) for line in lines]))
+                summary = f"{kind} {target}: " + (f"{len(errors)} error(s)" if errors else "done")
+                post(Outcome([OutcomeLine("error", e) for e in errors] +
+                             [OutcomeLine("error" if errors else "reclaimed", summary)]))  # fmt: skip
+        except Cancelled:
+            post(Outcome([OutcomeLine("info", f"Cancelled {kind}; nothing partial was kept")]))
+        except TransferError as problem:
+            post(Outcome([OutcomeLine("error", str(problem))]))
+        finally:
+            post(JobFinished())
+
+    # -- p / P: pull and push ----------------------------------------------------------------------------
+    def action_pull(self) -> None:
+        """Pull an image by name, with per-layer progress."""
+
+        def chosen(name: str | None) -> None:
+            stop = self._begin(f"pull {name}") if name else None
+            if name and stop is not None:
+                self.run_job("pull", stop, name)
+
+        hint = f"Image to pull: {FORMAT} (no registry means Docker Hub, no tag means latest)"
+        self.push_screen(NameDialog("Pull", hint, "", _name_problem), chosen)
+
+    def action_push(self) -> None:
+        """Push the selected tag; a new name (registry/namespace/...) is tagged first."""
+        tag = self._selected_tag()
+        if tag is None:
+            return
+        start = tag.ref if tag.repository != NONE else ""
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            repo, version = validate(name)
+            full = f"{repo}:{version}"
+            stop = self._begin(f"push {full}")
+            if stop is not None:
+                self.run_job("push", stop, full, tag.image.id if full not in tag.image.names else "")
+
+        hint = (f"Push {tag.image.short_id} as: {FORMAT}. Put a registry[:port]/namespace/ in front to push "
+                "there: the image is tagged with that name first.")  # fmt: skip
+        self.push_screen(NameDialog("Push", hint, start, _name_problem), chosen)
+
+    # -- S / L: save and load ------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        """Save the selected (or marked) tags to a tar file, by name so the tags survive."""
+        marked = self.tags.marked_items()
+        tags = marked or ([self.tags.current] if self.tags.current is not None else [])
+        names = [t.ref for t in tags]
+        if not names:
+            self.notify("Select a tag first", severity="warning")
+            return
+        default = f"./{names[0].replace('/', '_').replace(':', '_')}.tar"
+
+        def check(path: str) -> str | None:
+            try:
+                check_save_path(path, overwrite=True)
+            except TransferError as problem:
+                return str(problem)
+            return None
+
+        def start(path: str) -> None:
+            stop = self._begin(f"save {', '.join(names)} to {path}")
+            if stop is not None:
+                self.run_job("save", stop, "\n".join(names), str(Path(path).expanduser()))
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            if Path(path).expanduser().exists():
+                lines = [f"Saving {', '.join(names)} replaces it."]
+                question = ChoiceDialog(
+                    f"{path} exists. Overwrite it?", lines, [Choice(("y", "enter"), "overwrite", "yes", True)]
+                )
+                self.push_screen(question, lambda answer: start(path) if answer == "yes" else None)
+            else:
+                start(path)
+
+        hint = f"Save {', '.join(names)} (all layers, tags and history) to:"
+        self.push_screen(NameDialog("Save", hint, default, check), chosen)
+
+    def action_load(self) -> None:
+        """Load images from a tar file made by docker save."""
+
+        def check(path: str) -> str | None:
+            source = Path(path).expanduser()
+            if not source.exists():
+                return f"{source} does not exist"
+            if not source.is_file():
+                return f"{source} is not a file"
+            return None
+
+        def chosen(path: str | None) -> None:
+            stop = self._begin(f"load {path}") if path else None
+            if path and stop is not None:
+                self.run_job("load", stop, str(Path(path).expanduser()))
+
+        self.push_screen(NameDialog("Load", "Tar file made by docker save:", "./", check), chosen)

@@ -1,0 +1,109 @@
+"""Save, load, push, pull and commit from the keyboard, against the real engine and the sandbox registry."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from imgtui.engine import Engine
+from imgtui.sandbox import Sandbox
+from imgtui.ui.app import ImgtuiApp
+from imgtui.ui.dialogs.choice import ChoiceDialog
+from imgtui.ui.dialogs.commit import CommitDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.screens.containers import ContainersScreen
+from tests.conftest import wait_for
+from tests.test_removal import exists, log, open_tag
+
+
+@pytest.fixture
+def app(docker_host: str) -> Iterator[ImgtuiApp]:
+    engine = Engine.connect(docker_host)
+    yield ImgtuiApp(engine)
+    engine.close()
+
+
+async def answer(pilot, app: ImgtuiApp, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type into the name dialog that the last key opened, and press enter."""
+    await wait_for(pilot, lambda: isinstance(app.screen, NameDialog) and isinstance(app.focused, Input))
+    await pilot.press("ctrl+u", *text, "enter")
+
+
+async def test_save_then_load_with_progress_and_overwrite_question(
+    app: ImgtuiApp, tmp_path: Path, api
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "second.tar"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, "commit_test", "second")
+        await pilot.press("S")
+        await answer(pilot, app, str(target))
+        await wait_for(pilot, lambda: "Saved commit_test:second" in log(app), timeout=30)
+        assert target.stat().st_size > 1_000_000
+        assert not app.job_bar.has_class("running")
+        await pilot.press("S")
+        await answer(pilot, app, str(target))
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        assert "exists. Overwrite it?" in app.screen.shown_text  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert log(app).count("Saved commit_test:second") == 1
+        corrupt = tmp_path / "corrupt.tar"
+        corrupt.write_bytes(b"not a tar" * 1000)
+        await pilot.press("L")
+        await answer(pilot, app, str(corrupt))
+        await wait_for(pilot, lambda: "could not load corrupt.tar" in log(app), timeout=30)
+        await pilot.press("L")
+        await answer(pilot, app, str(target))
+        await wait_for(pilot, lambda: "Loaded image: commit_test:second" in log(app), timeout=30)
+
+
+async def test_push_under_a_registry_name_then_pull_back(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp, sandbox: Sandbox, api, unique: str
+) -> None:
+    name = f"{sandbox.registry}/ui-{unique}/second:v1"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, "commit_test", "second")
+        await pilot.press("P")
+        await answer(pilot, app, name)
+        await wait_for(pilot, lambda: f"push {name}: done" in log(app), timeout=60)
+        assert f"as {name}" in log(app), "the new name was tagged before the push"
+        with urllib.request.urlopen(f"http://{sandbox.registry}/v2/ui-{unique}/second/tags/list") as r:
+            assert json.load(r)["tags"] == ["v1"]
+        api.remove_image(name)
+        await wait_for(
+            pilot, lambda: f"{sandbox.registry}/ui-{unique}/second" not in {r.name for r in app.repos.items}
+        )
+        await pilot.press("p")
+        await answer(pilot, app, name)
+        await wait_for(pilot, lambda: f"pull {name}: done" in log(app), timeout=60)
+        await wait_for(
+            pilot, lambda: f"{sandbox.registry}/ui-{unique}/second" in {r.name for r in app.repos.items}
+        )
+        assert exists(api, name)
+        api.remove_image(name)
+
+
+async def test_commit_a_container_from_the_containers_view(app: ImgtuiApp, api, unique: str) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await open_tag(pilot, app, "commit_test", "first")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommitDialog) and isinstance(app.focused, Input))
+        dialog = app.screen
+        assert isinstance(dialog, CommitDialog)
+        await pilot.press(*"Bad:Name", "enter")
+        assert app.screen is dialog and "lowercase" in dialog.error
+        await pilot.press("ctrl+u", *f"made-{unique}", "tab", *"alicek106", "tab")
+        await pilot.press(*"from", "space", *"the", "space", *"ui", "enter")
+        await wait_for(pilot, lambda: f"as made-{unique}:latest" in log(app), timeout=30)
+        image = api.inspect_image(f"made-{unique}:latest")
+        assert image["Author"] == "alicek106" and image["Comment"] == "from the ui"
+        api.remove_image(f"made-{unique}:latest")
