@@ -272,3 +272,23 @@ async def test_fast_cursor_moves_do_not_request_history_per_row(
     finally:
         for n in range(25):
             api.remove_image(f"{prefix}/img{n}:t0")
+
+
+async def test_keys_typed_ahead_act_on_the_row_they_reached(make_app, docker_host: str) -> None:
+    """`j j enter t` typed at once: the tag dialog is for the repository the cursor reached."""
+    app = make_app(docker_host)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        start = app.repos.cursor_row
+        target = app.repos.shown_items[start + 2]
+        from textual import events
+
+        from imgtui.ui.dialogs.name import NameDialog
+
+        for key, char in (("j", "j"), ("j", "j"), ("enter", "\r"), ("t", "t")):
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)  # type: ignore[union-attr]  # no wait between keys: typed ahead
+
+        await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
+        assert app.screen.title_text.endswith(target.tags[0].image.short_id)  # type: ignore[attr-defined]

@@ -90,7 +90,12 @@ class ImageActions(App[None]):
         """Show or hide the outcome log."""
         self.outcome.toggle_class("shown")
 
+    def sync_panes(self) -> None:
+        """Bring the tags pane up to the repositories cursor (keys typed ahead can outrun its messages)."""
+        raise NotImplementedError
+
     def _selected_tag(self) -> Tag | None:
+        self.sync_panes()
         tag = self.tags.current
         if tag is None:
             self.notify("Select a tag first", severity="warning")
@@ -99,6 +104,7 @@ class ImageActions(App[None]):
     # -- d: remove / untag -------------------------------------------------------------------------------
     def action_remove(self) -> None:
         """Remove the selected tag (or the marked rows, or every tag of the selected repository)."""
+        self.sync_panes()
         focused = self.focused
         table: ItemTable[Any] = self.repos if focused is self.repos else self.tags
         if table.marked:

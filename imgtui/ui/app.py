@@ -306,6 +306,9 @@ class ImgtuiApp(TransferActions):
         self._show_repository()
         self._update_status()
 
+    def sync_panes(self) -> None:
+        self._show_repository()
+
     def _show_repository(self) -> None:
         repo = self.repos.current
         current = self.catalog.repository(repo.name) if repo else None

@@ -147,6 +147,7 @@ class TransferActions(ImageActions):
     # -- S / L: save and load ------------------------------------------------------------------------------
     def action_save(self) -> None:
         """Save the selected (or marked) tags to a tar file, by name so the tags survive."""
+        self.sync_panes()
         marked = self.tags.marked_items()
         tags = marked or ([self.tags.current] if self.tags.current is not None else [])
         names = [t.ref for t in tags]
