@@ -103,3 +103,34 @@ def test_pull_of_a_missing_image_is_an_error_not_a_traceback(
 
     with pytest.raises(EngineError, match="not found|manifest unknown|unknown"):
         engine_.pull(f"{sandbox.registry}/no-such-{unique}:1", lambda p: None, never)
+
+
+def test_export_then_import_keeps_only_the_filesystem(
+    engine_: Engine, api, unique: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "rootfs.tar"
+    written = engine_.export("commit_test2", target, lambda p: None, never)
+    assert target.stat().st_size == written > 1_000_000
+    image_id = engine_.import_(str(target), f"flat-{unique}:0.0")
+    layers = engine_.history(image_id)
+    assert len(layers) == 1, "an imported image has one layer and no history of how it was made"
+    assert layers[0].created_by == ""
+    assert api.inspect_image(image_id)["Config"].get("Cmd") is None, "no config survives export/import"
+    api.remove_image(f"flat-{unique}:0.0")
+
+
+def test_search_through_the_engine_against_a_local_index(engine_: Engine) -> None:
+    """Docker Hub is unreachable here: the engine searches a local server speaking the search API."""
+    from tests import search_server
+
+    server = search_server.start()
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        results = engine_.search(f"{host}/ubuntu")
+        assert [(r.name, r.stars, r.official) for r in results] == [("library/ubuntu", 13460, True)]
+        assert "Debian-based" in results[0].description
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(TransferError, match="search failed"):
+        engine_.search(f"{host}/ubuntu")

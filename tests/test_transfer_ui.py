@@ -107,3 +107,41 @@ async def test_commit_a_container_from_the_containers_view(app: ImgtuiApp, api, 
         image = api.inspect_image(f"made-{unique}:latest")
         assert image["Author"] == "alicek106" and image["Comment"] == "from the ui"
         api.remove_image(f"made-{unique}:latest")
+
+
+async def test_export_import_and_search_from_the_keyboard(
+    app: ImgtuiApp, api, unique: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from imgtui.ui.screens.search import SearchScreen
+    from tests import search_server
+
+    target = tmp_path / "fs.tar"
+    server = search_server.start()
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.loaded)
+            await open_tag(pilot, app, "commit_test", "first")
+            await pilot.press("c")
+            await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
+            await pilot.press("X")
+            await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
+            assert "no history, no config" in app.screen.hint  # type: ignore[attr-defined]
+            await answer(pilot, app, str(target))
+            await wait_for(pilot, lambda: f"to {target}" in log(app), timeout=30)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.screen_stack[0])
+            await pilot.press("I")
+            await answer(pilot, app, str(target))
+            await answer(pilot, app, f"flat-{unique}:0.0")
+            await wait_for(pilot, lambda: "one layer, no history" in log(app), timeout=30)
+            await wait_for(pilot, lambda: f"flat-{unique}" in {r.name for r in app.repos.items})
+            await pilot.press("f")
+            await answer(pilot, app, f"127.0.0.1:{server.server_address[1]}/ubuntu")
+            await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+            results = app.screen.table.items  # type: ignore[attr-defined]
+            assert [(r.name, r.stars, r.official) for r in results] == [("library/ubuntu", 13460, True)]
+            await pilot.press("escape")
+    finally:
+        server.shutdown()
+        server.server_close()
+        api.remove_image(f"flat-{unique}:0.0")

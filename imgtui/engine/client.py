@@ -306,6 +306,17 @@ class Engine:
     def push(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
         return self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
 
+    def export(self, container: str, path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
+        return self._transfer(
+            f"exporting {container}", transfer.export, self._long(), container, path, report, stop
+        )
+
+    def import_(self, path: str, name: str) -> str:
+        return self._transfer("importing", transfer.import_, self._long(), path, name)
+
+    def search(self, term: str) -> list[transfer.SearchResult]:
+        return self._transfer(f"searching {term}", transfer.search, self.api, term)
+
     def close(self) -> None:
         for api in (self.api, self._transfer_api):
             try:

@@ -108,6 +108,77 @@ def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
     yield from api._stream_raw_result(response, CHUNK, False)
 
 
+def export(api: docker.APIClient, container: str, path: Path, report: Report, stop: Stop) -> int:
+    """`docker export -o PATH CONTAINER`: the container's filesystem only (no history, no config), streamed
+    to a temporary file renamed into place when complete."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    done = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in api.export(container, chunk_size=CHUNK):
+                if stop():
+                    raise Cancelled()
+                out.write(chunk)
+                done += len(chunk)
+                report(Progress(f"export {container}", done))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return done
+
+
+def import_(api: docker.APIClient, path: str, name: str) -> str:
+    """`docker import PATH NAME`: one layer of the tar's files, no history; returns the image ID."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
+    repo, tag = validate(name)
+    try:
+        answer = api.import_image(src=str(source), repository=repo, tag=tag)
+    except docker.errors.APIError as exc:
+        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
+        raise TransferError(f"the engine could not import {source.name}: {explanation or exc}") from exc
+    text = answer if isinstance(answer, str) else str(answer)
+    for line in text.splitlines():
+        if '"error"' in line:
+            raise TransferError(f"the engine could not import {source.name}: {line}")
+    return str(api.inspect_image(f"{repo}:{tag}")["Id"])
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One row of `docker search`."""
+
+    name: str
+    description: str
+    stars: int
+    official: bool
+    automated: bool
+
+
+def search(api: docker.APIClient, term: str, limit: int = 50) -> list[SearchResult]:
+    """`docker search TERM` through the engine (`/images/search`): Docker Hub, or the registry the term
+    names."""
+    if not term.strip():
+        raise TransferError("type what to search for (a registry host in front searches that registry)")
+    try:
+        rows = api.search(term.strip(), limit=limit)
+    except docker.errors.APIError as exc:
+        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
+        raise TransferError(f"search failed: {explanation or exc}") from exc
+    return [
+        SearchResult(
+            str(r.get("name", "")),
+            str(r.get("description") or ""),
+            int(r.get("star_count") or 0),
+            bool(r.get("is_official")),
+            bool(r.get("is_automated")),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
 def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:
     total = path.stat().st_size
     done = 0

@@ -78,6 +78,8 @@ class ImgtuiApp(TransferActions):
             "S", "save", "Save", id="save", show=False, tooltip="Save the selected or marked tags to a tar"
         ),
         Binding("L", "load", "Load", id="load", show=False, tooltip="Load images from a tar"),
+        Binding("f", "search", "Search", id="search", show=False, tooltip="docker search, then pull"),
+        Binding("I", "import", "Import", id="import", show=False, tooltip="docker import of a tar"),
         Binding(
             "x", "cancel_job", "Cancel job", id="cancel_job", show=False, tooltip="Cancel the running job"
         ),
@@ -488,6 +490,8 @@ class ImgtuiApp(TransferActions):
             "push",
             "save",
             "load",
+            "search",
+            "import",
         }
     )
 
@@ -518,6 +522,10 @@ class ImgtuiApp(TransferActions):
                             self.action_push)  # fmt: skip
         yield SystemCommand("Save", "Save the selected or marked tags to a tar file (S)", self.action_save)
         yield SystemCommand("Load", "Load images from a tar file (L)", self.action_load)
+        yield SystemCommand("Search", "docker search through the engine, then pull (f)", self.action_search)
+        yield SystemCommand(
+            "Import", "docker import: a filesystem tar as a one-layer image (I)", self.action_import
+        )
         yield SystemCommand(
             "Cancel job", "Cancel the running save, load, pull or push (x)", self.action_cancel_job
         )

@@ -18,6 +18,11 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "sort tags by created, size or name (the <none> repository lists dangling images)"),
     ("p / P", "pull an image by name / push the selected tag (a registry/namespace/ name is tagged first)"),
     ("S / L", "save the selected or marked tags to a tar file / load a tar file (with progress)"),
+    ("f", "search (docker search through the engine); enter on a result pulls it"),
+    (
+        "I / X",
+        "import a filesystem tar as an image / in the containers view, export a container's filesystem",
+    ),
     ("x", "cancel the running save, load, pull or push"),
     ("m", "in the containers view: commit the container to an image (name, author, message, changes)"),
     ("l", "show or hide the outcome log (what each action did, in the engine's words)"),

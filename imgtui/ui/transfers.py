@@ -15,12 +15,13 @@ from textual.message import Message
 
 from imgtui.engine import NONE, BadReference, OutcomeLine, validate
 from imgtui.engine.reference import FORMAT
-from imgtui.engine.transfer import Cancelled, Progress, TransferError, check_save_path
+from imgtui.engine.transfer import Cancelled, Progress, SearchResult, TransferError, check_save_path
 from imgtui.ui import format as fmt
 from imgtui.ui.actions import ImageActions
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.messages import Outcome
+from imgtui.ui.screens.search import SearchScreen
 from imgtui.ui.widgets.job import JobBar
 
 
@@ -111,6 +112,71 @@ class TransferActions(ImageActions):
             post(Outcome([OutcomeLine("error", str(problem))]))
         finally:
             post(JobFinished())
+
+    # -- f: search, I: import -------------------------------------------------------------------------
+    def action_search(self) -> None:
+        """docker search through the engine; enter on a result pulls it."""
+
+        def chosen(term: str | None) -> None:
+            if term:
+                self.run_search(term)
+
+        hint = "Search Docker Hub (or put a registry host in front: 127.0.0.1:5000/name):"
+        self.push_screen(
+            NameDialog("Search", hint, "", lambda t: None if t.strip() else "type a term"), chosen
+        )
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Searching")
+    def run_search(self, term: str) -> None:
+        try:
+            results = self.engine.search(term)
+        except TransferError as problem:
+            self.post_message(Outcome([OutcomeLine("error", str(problem))]))
+            return
+        self.call_from_thread(self._show_search, term, results)
+
+    def _show_search(self, term: str, results: list[SearchResult]) -> None:
+        def chosen(name: str | None) -> None:
+            stop = self._begin(f"pull {name}") if name else None
+            if name and stop is not None:
+                self.run_job("pull", stop, name)
+
+        self.push_screen(SearchScreen(term, results), chosen)
+
+    def action_import(self) -> None:
+        """docker import: a tar of files becomes a one-layer image (no history, no config)."""
+        paths: list[str] = []
+
+        def check_path(path: str) -> str | None:
+            source = Path(path).expanduser()
+            return None if source.is_file() else f"{source} is not a file"
+
+        def named(name: str | None) -> None:
+            if name:
+                self.run_import(paths[0], name)
+
+        def chosen(path: str | None) -> None:
+            if path:
+                paths.append(str(Path(path).expanduser()))
+                self.push_screen(
+                    NameDialog("Import as", f"Name for {path}: {FORMAT}", "", _name_problem), named
+                )
+
+        hint = (
+            "Tar of a filesystem (docker export makes one). Import keeps only the files: the image gets "
+            "one layer, no history and no config (CMD, ENV...)."
+        )
+        self.push_screen(NameDialog("Import", hint, "./", check_path), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Importing")
+    def run_import(self, path: str, name: str) -> None:
+        try:
+            image_id = self.engine.import_(path, name)
+        except TransferError as problem:
+            self.post_message(Outcome([OutcomeLine("error", str(problem))]))
+            return
+        self.post_message(Outcome([OutcomeLine("tagged", f"Imported {path} as {name} ({image_id[7:19]}): "
+                                                         "one layer, no history")]))  # fmt: skip
 
     # -- p / P: pull and push ----------------------------------------------------------------------------
     def action_pull(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -16,6 +17,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from imgtui.engine import Container, Engine, OutcomeLine, describe
+from imgtui.engine.transfer import TransferError, check_save_path
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
@@ -33,6 +35,7 @@ class ContainersScreen(Screen[str | None]):
         Binding("s", "stop", "Stop", id="containers.stop", tooltip="Stop the container"),
         Binding("d", "remove", "Remove", id="containers.remove", tooltip="Remove the container"),
         Binding("e", "rename", "Rename", id="containers.rename", tooltip="Give the container a new name"),
+        Binding("X", "export", "Export", id="containers.export", tooltip="Export its filesystem to a tar"),
         Binding("m", "commit", "Commit", id="containers.commit", tooltip="Commit the container to an image"),
         Binding("g,enter", "go_to_image", "Go to image", id="containers.image", tooltip="Show its image"),
         Binding("slash", "filter", "Filter", id="containers.filter"),
@@ -145,6 +148,36 @@ class ContainersScreen(Screen[str | None]):
         self.app.push_screen(
             NameDialog(f"Rename container {container.name}", "New name:", container.name, check), chosen
         )
+
+    def action_export(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+
+        def check(path: str) -> str | None:
+            try:
+                check_save_path(path, overwrite=False)
+            except TransferError as problem:
+                return str(problem)
+            return None
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(container, path)
+
+        hint = ("Export writes the container's files only: no history, no config. docker save keeps those. "
+                "Write to:")  # fmt: skip
+        self.app.push_screen(
+            NameDialog(f"Export {container.name}", hint, f"./{container.name}.tar", check), chosen
+        )
+
+    @work(thread=True, group="container-action", exit_on_error=False, description="Exporting")
+    def _export(self, container: Container, path: str) -> None:
+        target = Path(path).expanduser()
+        written = self.engine.export(container.id, target, lambda p: None, lambda: False)
+        line = OutcomeLine("info", f"Exported {container.name} to {target} ({written} bytes)")
+        self.app.post_message(Outcome([line]))
+        self.app.call_from_thread(self.notify, line.text)
 
     def action_commit(self) -> None:
         container = self.table.current

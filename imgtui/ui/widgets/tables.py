@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from imgtui.engine import NONE, Container, Layer, Repository, Tag
+from imgtui.engine.transfer import SearchResult
 from imgtui.ui import format as fmt
 
 T = TypeVar("T")
@@ -429,3 +430,32 @@ class ContainerTable(ItemTable[Container]):
 
     def haystack(self, item: Container) -> str:
         return f"{item.id} {item.image} {item.image_id} {item.command} {item.status} {item.name}"
+
+
+class SearchTable(ItemTable[SearchResult]):
+    """`docker search`: name, description, stars, official, automated."""
+
+    COLUMNS = (
+        ("name", "Name", 0),
+        ("description", "Description", 0),
+        ("stars", "Stars", 7),
+        ("official", "Official", 8),
+        ("automated", "Automated", 9),
+    )
+    FLEX = {"name": (2, 12), "description": (3, 12)}
+    NOUN = "results"
+
+    def item_key(self, item: SearchResult) -> str:
+        return item.name
+
+    def cells(self, item: SearchResult) -> tuple[Cell, ...]:
+        return (
+            fmt.cut(item.name, self.width_of("name")),
+            fmt.cut(item.description, self.width_of("description")),
+            right(str(item.stars)),
+            "[OK]" if item.official else "",
+            "[OK]" if item.automated else "",
+        )
+
+    def haystack(self, item: SearchResult) -> str:
+        return f"{item.name} {item.description}"

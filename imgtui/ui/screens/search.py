@@ -1,0 +1,45 @@
+"""`f`: `docker search` through the engine; enter pulls the selected result (dismisses with its name)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from imgtui.engine.transfer import SearchResult
+from imgtui.ui.widgets.tables import SearchTable
+
+
+class SearchScreen(Screen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "pull", "Pull", id="search.pull", tooltip="Pull the selected image"),
+        Binding("escape", "close", "Back", id="search.close"),
+    ]
+
+    def __init__(self, term: str, results: list[SearchResult]) -> None:
+        super().__init__()
+        self.term = term
+        self.table = SearchTable(id="search-results")
+        self.results = results
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"docker search {self.term}: {len(self.results)} results (enter pulls)", classes="screen-title"
+        )
+        yield self.table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.set_items(self.results)
+        self.table.set_title(self.table.title("Results"))
+        self.table.focus()
+
+    def action_pull(self) -> None:
+        if self.table.current is not None:
+            self.dismiss(self.table.current.name)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
