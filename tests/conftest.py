@@ -104,3 +104,51 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
             raise AssertionError(f"timed out after {timeout} s waiting for {predicate.__doc__ or predicate}")
         await pilot.pause(0.02)
     await asyncio.sleep(0)
+
+
+@pytest.fixture(scope="session")
+def auth_registry(sandbox: Sandbox) -> Iterator[tuple[str, str, str]]:
+    """A second real registry (Debian's docker-registry) on 127.0.0.1 with htpasswd basic auth (bcrypt):
+    yields (address, user, password)."""
+    import shutil
+    import socket
+    import urllib.error
+    import urllib.request
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # libxcrypt makes bcrypt ($2b$), which the registry's htpasswd wants
+
+    user, password = "alice", f"pw-{uuid.uuid4().hex[:10]}"
+    folder = Path(tempfile.mkdtemp(prefix="imgtui-auth-", dir="/tmp"))
+    (folder / "htpasswd").write_text(f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (folder / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n"
+        f"  filesystem:\n    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+        f"auth:\n  htpasswd:\n    realm: imgtui-test\n    path: {folder / 'htpasswd'}\n"
+    )
+    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    proc = subprocess.Popen([binary, "serve", str(folder / "config.yml")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the htpasswd registry did not start")
+        time.sleep(0.1)
+    yield f"127.0.0.1:{port}", user, password
+    proc.terminate()
+    proc.wait(10)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -145,3 +145,50 @@ async def test_export_import_and_search_from_the_keyboard(
         server.shutdown()
         server.server_close()
         api.remove_image(f"flat-{unique}:0.0")
+
+
+async def test_login_bad_then_good_password_never_shown_then_push_and_logout(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp,
+    auth_registry: tuple[str, str, str],
+    api,
+    unique: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from imgtui.ui.dialogs.login import LoginDialog
+    from tests.test_app import screen_text
+
+    server, user, password = auth_registry
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    config = tmp_path / "docker-config" / "config.json"
+
+    async def login(secret: str) -> None:
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginDialog) and isinstance(app.focused, Input))
+        await pilot.press("ctrl+u", *server, "tab", *user, "tab", *secret)
+        assert secret not in screen_text(app), "the password is never echoed"
+        await pilot.press("enter")
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await login("wrong-password")
+        await wait_for(pilot, lambda: f"login to {server} failed" in log(app), timeout=30)
+        assert "unauthorized" in log(app).lower() and not config.exists()
+        await login(password)
+        await wait_for(pilot, lambda: "Login Succeeded" in log(app), timeout=30)
+        stored = json.loads(config.read_text())
+        assert set(stored["auths"]) == {server}, "stored where the docker CLI keeps it"
+        for text in (log(app), screen_text(app), config.read_text()):
+            assert password not in text
+        name = f"{server}/private-{unique}/app:1"
+        await open_tag(pilot, app, "commit_test", "second")
+        await pilot.press("P")
+        await answer(pilot, app, name)
+        await wait_for(pilot, lambda: f"push {name}: " in log(app), timeout=60)
+        assert f"push {name}: done" in log(app), log(app)
+        app.action_logout()
+        await answer(pilot, app, server)
+        await wait_for(pilot, lambda: f"Removed login credentials for {server}" in log(app), timeout=30)
+        assert json.loads(config.read_text())["auths"] == {}
+        assert password not in log(app) and password not in screen_text(app)
+    api.remove_image(name)

@@ -14,7 +14,7 @@ import requests.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
-from imgtui.engine import removal, transfer
+from imgtui.engine import credentials, removal, transfer
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
 from imgtui.engine.reference import BadReference, validate
@@ -283,7 +283,7 @@ class Engine:
     def _transfer(self, what: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
-        except (transfer.TransferError, transfer.Cancelled, BadReference):
+        except (transfer.TransferError, transfer.Cancelled, BadReference, credentials.LoginError):
             raise
         except Exception as exc:
             raise EngineError(f"{what}: {describe(exc)}") from exc
@@ -316,6 +316,24 @@ class Engine:
 
     def search(self, term: str) -> list[transfer.SearchResult]:
         return self._transfer(f"searching {term}", transfer.search, self.api, term)
+
+    def login(self, server: str, username: str, password: str) -> str:
+        where = self._transfer(
+            f"logging in to {server}", credentials.login, self.api, server, username, password
+        )
+        self._reload_credentials()
+        return str(where)
+
+    def logout(self, server: str) -> bool:
+        found = bool(self._transfer(f"logging out of {server}", credentials.logout, server))
+        self._reload_credentials()
+        return found
+
+    def _reload_credentials(self) -> None:
+        """docker-py reads the docker config once per client: read it again after a login or logout."""
+        for api in (self.api, self._transfer_api):
+            if api is not None:
+                api.reload_config(str(credentials.config_path()))
 
     def close(self) -> None:
         for api in (self.api, self._transfer_api):

@@ -78,6 +78,7 @@ class ImgtuiApp(TransferActions):
             "S", "save", "Save", id="save", show=False, tooltip="Save the selected or marked tags to a tar"
         ),
         Binding("L", "load", "Load", id="load", show=False, tooltip="Load images from a tar"),
+        Binding("A", "login", "Login", id="login", show=False, tooltip="docker login to a registry"),
         Binding("f", "search", "Search", id="search", show=False, tooltip="docker search, then pull"),
         Binding("I", "import", "Import", id="import", show=False, tooltip="docker import of a tar"),
         Binding(
@@ -492,6 +493,8 @@ class ImgtuiApp(TransferActions):
             "load",
             "search",
             "import",
+            "login",
+            "logout",
         }
     )
 
@@ -522,6 +525,8 @@ class ImgtuiApp(TransferActions):
                             self.action_push)  # fmt: skip
         yield SystemCommand("Save", "Save the selected or marked tags to a tar file (S)", self.action_save)
         yield SystemCommand("Load", "Load images from a tar file (L)", self.action_load)
+        yield SystemCommand("Login", "docker login to a registry (A)", self.action_login)
+        yield SystemCommand("Logout", "docker logout: forget a registry's credentials", self.action_logout)
         yield SystemCommand("Search", "docker search through the engine, then pull (f)", self.action_search)
         yield SystemCommand(
             "Import", "docker import: a filesystem tar as a one-layer image (I)", self.action_import

@@ -23,6 +23,7 @@ KEYS: tuple[tuple[str, str], ...] = (
         "I / X",
         "import a filesystem tar as an image / in the containers view, export a container's filesystem",
     ),
+    ("A", "log in to a registry (logout: command palette); the password is never shown or logged"),
     ("x", "cancel the running save, load, pull or push"),
     ("m", "in the containers view: commit the container to an image (name, author, message, changes)"),
     ("l", "show or hide the outcome log (what each action did, in the engine's words)"),

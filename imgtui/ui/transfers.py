@@ -13,12 +13,13 @@ from pathlib import Path
 from textual import work
 from textual.message import Message
 
-from imgtui.engine import NONE, BadReference, OutcomeLine, validate
+from imgtui.engine import NONE, BadReference, OutcomeLine, credentials, validate
 from imgtui.engine.reference import FORMAT
 from imgtui.engine.transfer import Cancelled, Progress, SearchResult, TransferError, check_save_path
 from imgtui.ui import format as fmt
 from imgtui.ui.actions import ImageActions
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.search import SearchScreen
@@ -177,6 +178,44 @@ class TransferActions(ImageActions):
             return
         self.post_message(Outcome([OutcomeLine("tagged", f"Imported {path} as {name} ({image_id[7:19]}): "
                                                          "one layer, no history")]))  # fmt: skip
+
+    # -- A: login, logout ---------------------------------------------------------------------------------
+    def action_login(self) -> None:
+        """docker login through the engine; credentials stored as the docker CLI stores them."""
+        known = credentials.known_registries()
+        self.push_screen(LoginDialog(known[0] if known else ""), self._login_chosen)
+
+    def _login_chosen(self, answer: tuple[str, str, str] | None) -> None:
+        if answer is not None:
+            self.run_login(*answer)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Logging in")
+    def run_login(self, server: str, user: str, password: str) -> None:
+        try:
+            where = self.engine.login(server, user, password)
+        except credentials.LoginError as problem:
+            self.post_message(Outcome([OutcomeLine("error", str(problem))]))
+            return
+        self.post_message(
+            Outcome([OutcomeLine("tagged", f"Login Succeeded: {user} at {server} (kept in {where})")])
+        )
+
+    def action_logout(self) -> None:
+        """docker logout: forget the stored credentials of a registry."""
+        known = credentials.known_registries()
+
+        def chosen(server: str | None) -> None:
+            if server:
+                self.run_logout(server)
+
+        hint = f"Registry to log out of{' (known: ' + ', '.join(known) + ')' if known else ''}:"
+        self.push_screen(NameDialog("Logout", hint, known[0] if known else "", lambda s: None), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Logging out")
+    def run_logout(self, server: str) -> None:
+        found = self.engine.logout(server)
+        text = f"Removed login credentials for {server}" if found else f"Not logged in to {server}"
+        self.post_message(Outcome([OutcomeLine("info", text)]))
 
     # -- p / P: pull and push ----------------------------------------------------------------------------
     def action_pull(self) -> None:
