@@ -134,3 +134,14 @@ def test_search_through_the_engine_against_a_local_index(engine_: Engine) -> Non
         server.server_close()
     with pytest.raises(TransferError, match="search failed"):
         engine_.search(f"{host}/ubuntu")
+
+
+def test_a_cancelled_save_leaves_no_file(engine_: Engine, tmp_path: Path) -> None:
+    from imgtui.engine.transfer import Cancelled
+
+    target = tmp_path / "cancelled.tar"
+    chunks: list[Progress] = []
+    with pytest.raises(Cancelled):
+        engine_.save(["commit_test:second"], target, chunks.append, lambda: len(chunks) >= 1)
+    assert chunks, "it had started"
+    assert list(tmp_path.iterdir()) == [], "neither the file nor its temporary part is left"
