@@ -16,6 +16,7 @@ from docker.utils import version_lt
 
 from imgtui.engine import credentials, removal, transfer
 from imgtui.engine.connection import Endpoint, resolve_endpoint
+from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
@@ -34,10 +35,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, EngineError):
         return str(exc)
     if isinstance(exc, docker.errors.APIError):
-        explanation = exc.explanation
-        if isinstance(explanation, bytes):
-            explanation = explanation.decode(errors="replace")
-        return str(explanation or exc).strip()
+        return engine_words(exc)
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):

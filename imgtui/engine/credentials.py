@@ -16,6 +16,8 @@ import docker
 import docker.credentials
 import docker.errors
 
+from imgtui.engine.errors import engine_words
+
 
 class LoginError(Exception):
     """Login or logout failed; the message never contains the password."""
@@ -66,8 +68,7 @@ def login(api: docker.APIClient, server: str, username: str, password: str) -> s
     try:
         api.login(username=username, password=password, registry=server, reauth=True)
     except docker.errors.APIError as exc:
-        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
-        text = str(explanation or exc).replace(password, "***") if password else str(explanation or exc)
+        text = engine_words(exc).replace(password, "***") if password else engine_words(exc)
         raise LoginError(f"login to {server} failed: {text}") from None
     config = _read()
     helper = _helper(config, server)

@@ -58,3 +58,12 @@ def validate(text: str) -> tuple[str, str]:
                 "separated by '.', '_', '__' or '-'"
             )
     return repo, tag or "latest"
+
+
+def problem(text: str) -> str | None:
+    """validate's complaint as a sentence for a dialog, or None when the name will do."""
+    try:
+        validate(text)
+    except BadReference as bad:
+        return str(bad)
+    return None

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from docker import APIClient
 
+from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, Image, OutcomeLine, short_id
 
 Mode = Literal["tag", "image"]
@@ -287,8 +288,7 @@ def execute_bulk(api: APIClient, pairs: list[tuple[str, str]], state: EngineStat
         try:
             yield from engine_lines(api.remove_image(target))
         except APIError as exc:
-            explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
-            yield OutcomeLine("error", f"{target}: {explanation or exc}")
+            yield OutcomeLine("error", f"{target}: {engine_words(exc)}")
 
 
 def execute_prune(

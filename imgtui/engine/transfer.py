@@ -13,6 +13,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from imgtui.engine.errors import engine_words
 from imgtui.engine.reference import validate
 
 CHUNK = 1 << 20
@@ -73,6 +74,15 @@ def check_save_path(path: str, overwrite: bool) -> Path:
     if target.exists() and not overwrite:
         raise TransferError(f"{target} exists")
     return target
+
+
+def save_path_problem(path: str, overwrite: bool) -> str | None:
+    """check_save_path's answer as a sentence for a dialog, or None when the path will do."""
+    try:
+        check_save_path(path, overwrite)
+    except TransferError as problem:
+        return str(problem)
+    return None
 
 
 def save(api: docker.APIClient, names: list[str], path: Path, report: Report, stop: Stop) -> int:
@@ -137,8 +147,7 @@ def import_(api: docker.APIClient, path: str, name: str) -> str:
     try:
         answer = api.import_image(src=str(source), repository=repo, tag=tag)
     except docker.errors.APIError as exc:
-        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
-        raise TransferError(f"the engine could not import {source.name}: {explanation or exc}") from exc
+        raise TransferError(f"the engine could not import {source.name}: {engine_words(exc)}") from exc
     text = answer if isinstance(answer, str) else str(answer)
     for line in text.splitlines():
         if '"error"' in line:
@@ -165,8 +174,7 @@ def search(api: docker.APIClient, term: str, limit: int = 50) -> list[SearchResu
     try:
         rows = api.search(term.strip(), limit=limit)
     except docker.errors.APIError as exc:
-        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
-        raise TransferError(f"search failed: {explanation or exc}") from exc
+        raise TransferError(f"search failed: {engine_words(exc)}") from exc
     return [
         SearchResult(
             str(r.get("name", "")),
@@ -208,8 +216,7 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
                 if text:
                     lines.append(text)
     except docker.errors.APIError as exc:
-        explanation = exc.explanation.decode() if isinstance(exc.explanation, bytes) else exc.explanation
-        raise TransferError(f"the engine could not load {source.name}: {explanation or exc}") from exc
+        raise TransferError(f"the engine could not load {source.name}: {engine_words(exc)}") from exc
     return lines
 
 

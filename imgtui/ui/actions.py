@@ -16,16 +16,14 @@ from textual.message import Message
 
 from imgtui.engine import (
     NONE,
-    BadReference,
     Engine,
     OutcomeLine,
     PlanChanged,
     PrunePlan,
     RemovalPlan,
     Tag,
-    validate,
 )
-from imgtui.engine.reference import FORMAT
+from imgtui.engine.reference import FORMAT, problem
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
@@ -308,20 +306,13 @@ class ImageActions(App[None]):
         if tag is None:
             return
 
-        def check(name: str) -> str | None:
-            try:
-                validate(name)
-            except BadReference as bad:
-                return str(bad)
-            return None
-
         def chosen(name: str | None) -> None:
             if name:
                 self.run_tag(tag.image.id, name)
 
         start = tag.ref if tag.repository != NONE else ""
         hint = f"New name for {tag.image.short_id}: {FORMAT} (no tag means latest)"
-        self.push_screen(NameDialog(f"Tag {tag.image.short_id}", hint, start, check), chosen)
+        self.push_screen(NameDialog(f"Tag {tag.image.short_id}", hint, start, problem), chosen)
 
     @work(thread=True, group="action", exit_on_error=False, description="Tagging")
     def run_tag(self, image_id: str, name: str) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from textual import work
 from textual.message import Message
 
-from imgtui.engine import NONE, BadReference, OutcomeLine, credentials, validate
-from imgtui.engine.reference import FORMAT
-from imgtui.engine.transfer import Cancelled, Progress, SearchResult, TransferError, check_save_path
+from imgtui.engine import NONE, OutcomeLine, credentials, validate
+from imgtui.engine.reference import FORMAT, problem
+from imgtui.engine.transfer import Cancelled, Progress, SearchResult, TransferError, save_path_problem
 from imgtui.ui import format as fmt
 from imgtui.ui.actions import ImageActions
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
@@ -40,14 +40,6 @@ class JobProgress(Message):
 @dataclass
 class JobFinished(Message):
     bubble = False
-
-
-def _name_problem(name: str) -> str | None:
-    try:
-        validate(name)
-    except BadReference as bad:
-        return str(bad)
-    return None
 
 
 class TransferActions(ImageActions):
@@ -159,9 +151,7 @@ class TransferActions(ImageActions):
         def chosen(path: str | None) -> None:
             if path:
                 paths.append(str(Path(path).expanduser()))
-                self.push_screen(
-                    NameDialog("Import as", f"Name for {path}: {FORMAT}", "", _name_problem), named
-                )
+                self.push_screen(NameDialog("Import as", f"Name for {path}: {FORMAT}", "", problem), named)
 
         hint = (
             "Tar of a filesystem (docker export makes one). Import keeps only the files: the image gets "
@@ -227,7 +217,7 @@ class TransferActions(ImageActions):
                 self.run_job("pull", stop, name)
 
         hint = f"Image to pull: {FORMAT} (no registry means Docker Hub, no tag means latest)"
-        self.push_screen(NameDialog("Pull", hint, "", _name_problem), chosen)
+        self.push_screen(NameDialog("Pull", hint, "", problem), chosen)
 
     def action_push(self) -> None:
         """Push the selected tag; a new name (registry/namespace/...) is tagged first."""
@@ -247,7 +237,7 @@ class TransferActions(ImageActions):
 
         hint = (f"Push {tag.image.short_id} as: {FORMAT}. Put a registry[:port]/namespace/ in front to push "
                 "there: the image is tagged with that name first.")  # fmt: skip
-        self.push_screen(NameDialog("Push", hint, start, _name_problem), chosen)
+        self.push_screen(NameDialog("Push", hint, start, problem), chosen)
 
     # -- S / L: save and load ------------------------------------------------------------------------------
     def action_save(self) -> None:
@@ -262,11 +252,7 @@ class TransferActions(ImageActions):
         default = f"./{names[0].replace('/', '_').replace(':', '_')}.tar"
 
         def check(path: str) -> str | None:
-            try:
-                check_save_path(path, overwrite=True)
-            except TransferError as problem:
-                return str(problem)
-            return None
+            return save_path_problem(path, overwrite=True)
 
         def start(path: str) -> None:
             stop = self._begin(f"save {', '.join(names)} to {path}")

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from imgtui.engine import Container, Engine, OutcomeLine, describe
-from imgtui.engine.transfer import TransferError, check_save_path
+from imgtui.engine.transfer import save_path_problem
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
@@ -155,11 +155,7 @@ class ContainersScreen(Screen[str | None]):
             return
 
         def check(path: str) -> str | None:
-            try:
-                check_save_path(path, overwrite=False)
-            except TransferError as problem:
-                return str(problem)
-            return None
+            return save_path_problem(path, overwrite=False)
 
         def chosen(path: str | None) -> None:
             if path:
