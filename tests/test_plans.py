@@ -59,3 +59,10 @@ def test_prune_dangling_skips_used_and_tagged_images() -> None:
     assert [i.id for i in plan.images] == [d1.id] and plan.freed == 10
     everything = plan_prune(state([d1, d2, t], [ctr("x", d2, "exited")]), all_unused=True)
     assert {i.id for i in everything.images} == {d1.id, t.id}
+
+
+def test_the_order_the_engine_lists_names_in_is_not_a_change() -> None:
+    """RepoTags come in no fixed order: the same names in another order must not abort a removal."""
+    one = plan_removal(state([img("a", "x:1", "y:1", "z:1")]), "x:1", img("a").id, "tag")
+    other = plan_removal(state([img("a", "z:1", "x:1", "y:1")]), "x:1", img("a").id, "tag")
+    assert one.fingerprint() == other.fingerprint()

@@ -76,12 +76,13 @@ class RemovalPlan:
 
     def fingerprint(self) -> tuple[object, ...]:
         """What must not have changed between the preview and the confirmation."""
+        # Sorted: the engine lists an image's names (and its children) in no fixed order.
         return (
             self.image.id,
-            self.untag,
-            self.keeps,
-            self.children,
-            tuple((c.id, c.running) for c in self.containers),
+            tuple(sorted(self.untag)),
+            tuple(sorted(self.keeps)),
+            tuple(sorted(self.children)),
+            tuple(sorted((c.id, c.running) for c in self.containers)),
         )
 
     def force_outcome(self) -> str:
