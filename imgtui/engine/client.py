@@ -15,6 +15,7 @@ from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERS
 from docker.utils import version_lt
 
 from imgtui.engine import credentials, removal, transfer
+from imgtui.engine.catalog import Catalog
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
@@ -85,6 +86,16 @@ class EventStream:
             pass
 
 
+class _Startup:
+    """What the start-up prefetch found: the event stream (subscribed before listing) and the images."""
+
+    def __init__(self) -> None:
+        self.listed = threading.Event()
+        self.stream: EventStream | None = None
+        self.images: list[Image] = []
+        self.error: BaseException | None = None
+
+
 class Engine:
     """What imgtui asks the engine. Every method blocks: call it from a thread worker."""
 
@@ -93,8 +104,10 @@ class Engine:
         self.info = info
         self.endpoint = endpoint
         self._transfer_api: docker.APIClient | None = None
+        self._startup: _Startup | None = None
         self._history: dict[str, tuple[Layer, ...]] = {}
         self._history_lock = threading.Lock()
+        self._inflight: dict[str, threading.Event] = {}
         self._df_lock = threading.Lock()
 
     @classmethod
@@ -144,6 +157,44 @@ class Engine:
         except Exception as exc:
             raise EngineError(f"{what}: {describe(exc)}") from exc
 
+    def prefetch(self) -> None:
+        """Start, in a thread of its own, what the first screen needs: subscribe to events, list the images,
+        then read the first tag's layers into the cache, while the UI is still starting up."""
+        if self._startup is not None:
+            return
+        startup = self._startup = _Startup()
+
+        def run() -> None:
+            try:
+                startup.stream = self.events()
+                startup.images = self.list_images()
+            except BaseException as exc:
+                startup.error = exc
+                return
+            finally:
+                startup.listed.set()
+            repositories = Catalog(startup.images).repositories()
+            if repositories and repositories[0].tags:
+                try:
+                    self.history(repositories[0].tags[0].image.id)
+                except EngineError:
+                    pass  # the UI asks again and reports it
+
+        threading.Thread(target=run, name="imgtui-prefetch", daemon=True).start()
+
+    def take_startup(self) -> tuple[EventStream, list[Image]] | None:
+        """The prefetched stream and images (once), or None if there was no prefetch; raises its error."""
+        startup, self._startup = self._startup, None
+        if startup is None:
+            return None
+        startup.listed.wait()
+        if startup.error is not None:
+            if isinstance(startup.error, EngineError):
+                raise startup.error
+            raise EngineUnavailable(f"starting up: {describe(startup.error)}") from startup.error
+        assert startup.stream is not None
+        return startup.stream, startup.images
+
     def ping(self) -> bool:
         try:
             return bool(self.api.ping())
@@ -168,18 +219,35 @@ class Engine:
             return self._history.get(image_id)
 
     def history(self, image_id: str) -> tuple[Layer, ...]:
-        """`docker history`, cached by image ID (an image's history never changes)."""
-        cached = self.cached_history(image_id)
-        if cached is not None:
-            return cached
+        """`docker history`, cached by image ID (an image's history never changes); a request already in
+        flight for the same image (the start-up prefetch) is waited for, not repeated."""
+        with self._history_lock:
+            cached = self._history.get(image_id)
+            if cached is not None:
+                return cached
+            pending = self._inflight.get(image_id)
+            mine = pending is None
+            if mine:
+                pending = self._inflight[image_id] = threading.Event()
+        assert pending is not None
+        if not mine:
+            pending.wait()
+            cached = self.cached_history(image_id)
+            if cached is not None:
+                return cached
         try:
             rows = self._call(f"reading the history of {image_id[:19]}", self.api.history, image_id)
+            layers = tuple(Layer.from_history(row) for row in rows)
+            with self._history_lock:
+                self._history[image_id] = layers
+            return layers
         except docker.errors.NotFound as exc:
             raise EngineError(f"image {image_id[7:19]} no longer exists") from exc
-        layers = tuple(Layer.from_history(row) for row in rows)
-        with self._history_lock:
-            self._history[image_id] = layers
-        return layers
+        finally:
+            if mine:
+                with self._history_lock:
+                    self._inflight.pop(image_id, None)
+                pending.set()
 
     def df(self) -> dict[str, Any]:
         """`/system/df`, one at a time: the engine refuses a second one while one runs (someone else's

@@ -97,6 +97,8 @@ class ImgtuiApp(TransferActions):
         super().__init__()
         self.engine = engine
         self.live = live
+        if live:
+            engine.prefetch()  # overlaps the engine's first round trips with Textual's own start-up
         self.catalog = Catalog()
         self.connected = True
         self.disk_used: int | None = None
@@ -162,12 +164,13 @@ class ImgtuiApp(TransferActions):
         worker = get_current_worker()
         while not (worker.is_cancelled or self._stopping.is_set()):
             try:
-                stream = self.engine.events()
+                startup = self.engine.take_startup()
+                stream = startup[0] if startup else self.engine.events()
                 self._stream = stream
                 if self._stopping.is_set():
                     stream.close()
                     return
-                self.post_message(ImagesLoaded(self.engine.list_images()))
+                self.post_message(ImagesLoaded(startup[1] if startup else self.engine.list_images()))
                 self.post_message(ConnectionChanged(True))
                 for event in stream:
                     if worker.is_cancelled:
