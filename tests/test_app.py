@@ -235,6 +235,10 @@ async def test_readable_at_80x24(make_app, docker_host: str) -> None:
             assert region.width >= 28 and region.height >= 4, (table.id, region)
             assert region.right <= 80
         assert "images" in text_of(app, "#status")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.query_one("#help-table").content_region.height >= 10, "help is readable at 80x24"
+        await pilot.press("escape")
         # The layer sizes and the comments fit on screen, not only in the detail line.
         screen = screen_text(app)
         assert "12 B" in screen or "13 B" in screen
