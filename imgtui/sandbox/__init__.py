@@ -18,7 +18,12 @@ import urllib.request
 from pathlib import Path
 
 DEFAULT_STATE = Path(os.environ.get("IMGTUI_SANDBOX", "/tmp/imgtui-sandbox"))
-APT_PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry", "busybox": "busybox-static"}
+APT_PACKAGES = {
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "busybox": "busybox-static",
+    "cgroupfs-mount": "cgroupfs-mount",
+}
 BUSYBOX = Path("/bin/busybox")
 
 
@@ -106,6 +111,19 @@ def ensure_installed(log: bool = True) -> None:
             policy.unlink(missing_ok=True)
 
 
+def ensure_cgroups() -> None:
+    """Containers need mounted cgroups. Machines booted without an init that mounts them (no systemd) get
+    them from Debian's cgroupfs-mount script, which the package's blocked service start would have run."""
+    root = Path("/sys/fs/cgroup")
+    if (root / "cgroup.controllers").exists():
+        return
+    if (root / "memory").is_dir() and any((root / "memory").iterdir()):
+        return
+    script = shutil.which("cgroupfs-mount") or "/usr/bin/cgroupfs-mount"
+    if Path(script).exists():
+        subprocess.run([script], capture_output=True, check=False)
+
+
 class Sandbox:
     """One private dockerd + registry under `state`."""
 
@@ -180,6 +198,7 @@ class Sandbox:
     def start(self, registry: bool = True, timeout: float = 60.0) -> str:
         """Start (or reuse) dockerd and the registry; returns DOCKER_HOST."""
         ensure_installed()
+        ensure_cgroups()
         self.state.mkdir(parents=True, exist_ok=True)
         if not (self.dockerd_running() and self.engine_answers()):
             self._start_dockerd(timeout)
