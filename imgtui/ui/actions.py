@@ -27,10 +27,13 @@ from imgtui.engine.reference import FORMAT, problem
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
-from imgtui.ui.messages import DiskUsageRead, ImagesChanged, Outcome
+from imgtui.ui.messages import DiskUsageRead, ImagesChanged, ImagesLoaded, Outcome
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.inspect import InspectScreen
 from imgtui.ui.widgets.outcome import OutcomeLog
+
+RELIST_OVER = 20
+"""After touching more images than this, one list request beats an inspect each."""
 
 if TYPE_CHECKING:
     from imgtui.ui.widgets.tables import ItemTable, RepositoryTable, TagTable
@@ -217,13 +220,20 @@ class ImageActions(App[None]):
             errors += line.kind == "error"
             post(Outcome([line]))
         ids = sorted({image_id for _, image_id in pairs})
-        post(ImagesChanged([(i, self.engine.inspect_image(i)) for i in ids]))
+        self._refresh_images(ids)
         after = self.engine.disk_usage()
         post(DiskUsageRead(after))
         tail = f"; {errors} failed" if errors else ""
         freed = max(before - after, 0)
         post(Outcome([OutcomeLine("reclaimed", f"Reclaimed {fmt.size(freed)} ({freed} bytes){tail}")]))
         self.call_from_thread(self._clear_marks)
+
+    def _refresh_images(self, ids: list[str]) -> None:
+        """Show the outcome at once (events follow): an inspect per image for a few, one list for many."""
+        if len(ids) > RELIST_OVER:
+            self.post_message(ImagesLoaded(self.engine.list_images()))
+        else:
+            self.post_message(ImagesChanged([(i, self.engine.inspect_image(i)) for i in ids]))
 
     def _clear_marks(self) -> None:
         self.repos.clear_marks()
@@ -285,7 +295,7 @@ class ImageActions(App[None]):
                 post(PrunePlanned(changed.plan, f"{changed}. The new preview:"))
             return
         post(Outcome(lines))
-        post(ImagesChanged([(i.id, self.engine.inspect_image(i.id)) for i in plan.images]))
+        self._refresh_images([i.id for i in plan.images])
         post(DiskUsageRead(self.engine.disk_usage()))
         post(
             Outcome(
