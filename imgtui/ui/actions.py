@@ -32,8 +32,8 @@ from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.inspect import InspectScreen
 from imgtui.ui.widgets.outcome import OutcomeLog
 
-RELIST_OVER = 20
-"""After touching more images than this, one list request beats an inspect each."""
+RELIST_OVER = 50
+"""More images touched than this at once: one list request beats an inspect each."""
 
 if TYPE_CHECKING:
     from imgtui.ui.widgets.tables import ItemTable, RepositoryTable, TagTable
@@ -219,8 +219,7 @@ class ImageActions(App[None]):
         for line in self.engine.remove_each(pairs):
             errors += line.kind == "error"
             post(Outcome([line]))
-        ids = sorted({image_id for _, image_id in pairs})
-        self._refresh_images(ids)
+        self.reread_images(sorted({image_id for _, image_id in pairs}))
         after = self.engine.disk_usage()
         post(DiskUsageRead(after))
         tail = f"; {errors} failed" if errors else ""
@@ -228,12 +227,13 @@ class ImageActions(App[None]):
         post(Outcome([OutcomeLine("reclaimed", f"Reclaimed {fmt.size(freed)} ({freed} bytes){tail}")]))
         self.call_from_thread(self._clear_marks)
 
-    def _refresh_images(self, ids: list[str]) -> None:
-        """Show the outcome at once (events follow): an inspect per image for a few, one list for many."""
-        if len(ids) > RELIST_OVER:
+    def reread_images(self, refs: list[str]) -> None:
+        """(In a worker) the engine's current view of these images, for the panes: an inspect each for a
+        few, one list request for many. Used after events and after the app's own actions."""
+        if len(refs) > RELIST_OVER:
             self.post_message(ImagesLoaded(self.engine.list_images()))
         else:
-            self.post_message(ImagesChanged([(i, self.engine.inspect_image(i)) for i in ids]))
+            self.post_message(ImagesChanged([(ref, self.engine.inspect_image(ref)) for ref in refs]))
 
     def _clear_marks(self) -> None:
         self.repos.clear_marks()
@@ -295,7 +295,7 @@ class ImageActions(App[None]):
                 post(PrunePlanned(changed.plan, f"{changed}. The new preview:"))
             return
         post(Outcome(lines))
-        self._refresh_images([i.id for i in plan.images])
+        self.reread_images([i.id for i in plan.images])
         post(DiskUsageRead(self.engine.disk_usage()))
         post(
             Outcome(

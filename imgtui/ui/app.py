@@ -50,10 +50,9 @@ RECONNECT_EVERY = 1.0
 """Seconds between pings while the engine is away."""
 EVENT_BATCH_DELAY = 0.02
 """Events arriving within this many seconds are looked at together."""
-FULL_RELOAD_OVER = 50
-"""More touched images than this in one batch: one list request beats that many inspects."""
 DISK_USAGE_DELAY = 0.5
-"""Seconds after the first list before reading disk usage."""
+"""Disk usage (/system/df walks every layer) is read this long after a change, once for a burst of them,
+and kept off the path to the first screen."""
 HISTORY_DELAY = 0.05
 """Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers."""
 
@@ -113,6 +112,7 @@ class ImgtuiApp(TransferActions):
         self._tags_shown_for: Repository | None = None
         """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
         self._containers_timer: Timer | None = None
+        self._disk_timer: Timer | None = None
         self.status = Static(id="status")
         self.repos = RepositoryTable(id="repos")
         self.tags = TagTable(id="tags")
@@ -195,10 +195,7 @@ class ImgtuiApp(TransferActions):
 
     @work(thread=True, group="inspect", exit_on_error=False, description="Reading changed images")
     def inspect_images(self, refs: list[str]) -> None:
-        if len(refs) > FULL_RELOAD_OVER:
-            self.post_message(ImagesLoaded(self.engine.list_images()))
-            return
-        self.post_message(ImagesChanged([(ref, self.engine.inspect_image(ref)) for ref in refs]))
+        self.reread_images(refs)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading layers")
     def load_history(self, image_id: str) -> None:
@@ -228,14 +225,9 @@ class ImgtuiApp(TransferActions):
         if not self.showing:
             return
         self.catalog.replace_all(message.images)
-        first = not self.loaded
         self.loaded = True
         self._refresh_views()
-        if first:
-            # /system/df walks every layer: keep it off the path to the first screen.
-            self.set_timer(DISK_USAGE_DELAY, self.read_disk_usage)
-        else:
-            self.read_disk_usage()
+        self._schedule_disk_usage()
 
     def on_images_changed(self, message: ImagesChanged) -> None:
         if not self.showing:
@@ -250,7 +242,15 @@ class ImgtuiApp(TransferActions):
                     touched |= self.catalog.remove(image_id)
         if touched:
             self._refresh_views()
-            self.read_disk_usage()
+            self._schedule_disk_usage()
+
+    def _schedule_disk_usage(self) -> None:
+        if self._disk_timer is None:
+            self._disk_timer = self.set_timer(DISK_USAGE_DELAY, self._read_disk_usage_now)
+
+    def _read_disk_usage_now(self) -> None:
+        self._disk_timer = None
+        self.read_disk_usage()
 
     def on_engine_event_seen(self, message: EngineEventSeen) -> None:
         if not self.showing:
@@ -296,6 +296,9 @@ class ImgtuiApp(TransferActions):
     def on_disk_usage_read(self, message: DiskUsageRead) -> None:
         if not self.showing:
             return
+        if self._disk_timer is not None:  # an action just read it: that answer is fresh enough
+            self._disk_timer.stop()
+            self._disk_timer = None
         self.disk_used = message.layers_size
         self._update_status()
 
@@ -334,7 +337,6 @@ class ImgtuiApp(TransferActions):
             self._history_timer = None
         if tag is not None and tag.image.id == self._layers_for:
             self._layers_tag = tag
-            self._update_titles()
             return
         if self._layers_tag is None or tag is None:
             self._show_layers_of(tag)
@@ -344,15 +346,8 @@ class ImgtuiApp(TransferActions):
     def _show_layers_of(self, tag: Tag | None) -> None:
         self._history_timer = None
         self._layers_tag = tag
-        if tag is None:
-            self._layers_for = None
-            self.layers.pending = False
-            self.layers.set_items([])
-            self._show_layer()
-            self._update_titles()
-            return
-        self._layers_for = tag.image.id
-        cached = self.engine.cached_history(tag.image.id)
+        self._layers_for = tag.image.id if tag is not None else None
+        cached = self.engine.cached_history(tag.image.id) if tag is not None else ()
         if cached is not None:
             self._set_layers(cached)
             return
@@ -360,6 +355,7 @@ class ImgtuiApp(TransferActions):
         self.layers.set_items([])
         self._show_layer()
         self._update_titles()
+        assert tag is not None  # only a tag has layers still to read
         self.load_history(tag.image.id)
 
     def _set_layers(self, layers: Iterable[Layer]) -> None:

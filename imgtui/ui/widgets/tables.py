@@ -133,9 +133,8 @@ class ItemTable(DataTable[Cell], Generic[T]):
     @property
     def current(self) -> T | None:
         """The item under the cursor, if any."""
-        if not self._keys or not 0 <= self.cursor_row < len(self._keys):
-            return None
-        return self._by_key[self._keys[self.cursor_row]]
+        key = self._cursor_key()
+        return self._by_key[key] if key is not None else None
 
     def set_items(self, items: list[T]) -> None:
         self._items = list(items)
@@ -196,20 +195,24 @@ class ItemTable(DataTable[Cell], Generic[T]):
         cells = self._all_cells(keys, visible, fresh=rebuild)
         if not rebuild and self.row_count == len(self._keys) and self._patch(keys, cells):
             return
-        current = (
-            self._keys[self.cursor_row] if self._keys and 0 <= self.cursor_row < len(self._keys) else None
-        )
-        row = self.cursor_row
+        current, row = self._cursor_key(), self.cursor_row
         self.clear(columns=rebuild)
         if rebuild:
             self._add_columns()
         self._keys, self._cells = keys, cells
         for key in keys:
             self.add_row(*cells[key], key=key)
-        if current in cells:
-            self.move_cursor(row=keys.index(current), animate=False)
-        elif keys:
-            self.move_cursor(row=min(max(row, 0), len(keys) - 1), animate=False)
+        self._restore_cursor(current, row)
+
+    def _cursor_key(self) -> str | None:
+        return self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else None
+
+    def _restore_cursor(self, key: str | None, row: int) -> None:
+        """Back on the same item if it is still shown, else on the row where the cursor was."""
+        if key in self._cells:
+            self.move_cursor(row=self._keys.index(key), animate=False)
+        elif self._keys:
+            self.move_cursor(row=min(max(row, 0), len(self._keys) - 1), animate=False)
 
     def _patch(self, keys: list[str], cells: dict[str, tuple[Cell, ...]]) -> bool:
         """Bring the rows to `keys` by removing, updating and adding only what changed (a live update
@@ -219,17 +222,15 @@ class ItemTable(DataTable[Cell], Generic[T]):
         removed = old.difference(keys)
         if len(added) + len(removed) > PATCH_LIMIT:
             return False
-        current = self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else None
-        row = self.cursor_row
+        current, row = self._cursor_key(), self.cursor_row
         for key in removed:
             self.remove_row(key)
         for key in keys:
             if key not in old:
                 continue
             if cells[key] == self._cells[key]:
-                cells[key] = self._cells[
-                    key
-                ]  # the objects the table holds (the sort below finds rows by them)
+                # Keep the objects the table holds: the sort below finds rows by them.
+                cells[key] = self._cells[key]
             else:
                 for (column, _, _), value in zip(self.COLUMNS, cells[key], strict=True):
                     self.update_cell(key, column, value)
@@ -242,10 +243,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
             order = {id(cells[key][0]): n for n, key in enumerate(keys)}
             self.sort(key=lambda values: order[id(values[0])])
         if removed or reordered:
-            if current in cells:
-                self.move_cursor(row=keys.index(current), animate=False)
-            elif keys:
-                self.move_cursor(row=min(max(row, 0), len(keys) - 1), animate=False)
+            self._restore_cursor(current, row)
         return True
 
     def _all_cells(self, keys: list[str], items: list[T], fresh: bool) -> dict[str, tuple[Cell, ...]]:
