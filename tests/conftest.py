@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -22,6 +24,17 @@ from imgtui.engine import Engine
 from imgtui.sandbox import Sandbox
 from imgtui.sandbox.proxy import EngineProxy
 from imgtui.sandbox.seed import seed
+from tests.registries import (
+    DOCKER_LIST,
+    DOCKER_V2,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Raw,
+    make_cert,
+    push,
+    run_registry,
+)
+from tests.token_server import TokenServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -110,10 +123,6 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
 def auth_registry(sandbox: Sandbox) -> Iterator[tuple[str, str, str]]:
     """A second real registry (Debian's docker-registry) on 127.0.0.1 with htpasswd basic auth (bcrypt):
     yields (address, user, password)."""
-    import shutil
-    import socket
-    import urllib.error
-    import urllib.request
     import warnings
 
     with warnings.catch_warnings():
@@ -123,32 +132,114 @@ def auth_registry(sandbox: Sandbox) -> Iterator[tuple[str, str, str]]:
     user, password = "alice", f"pw-{uuid.uuid4().hex[:10]}"
     folder = Path(tempfile.mkdtemp(prefix="imgtui-auth-", dir="/tmp"))
     (folder / "htpasswd").write_text(f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))}\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (folder / "config.yml").write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n"
-        f"  filesystem:\n    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-        f"auth:\n  htpasswd:\n    realm: imgtui-test\n    path: {folder / 'htpasswd'}\n"
+    auth = f"  htpasswd:\n    realm: imgtui-test\n    path: {folder / 'htpasswd'}\n"
+    running = run_registry(folder, auth=auth)
+    yield running.address, user, password
+    running.stop()
+
+
+@dataclass
+class Filled:
+    """A fresh registry with deletion enabled, filled once per session (see `filled_registry`)."""
+
+    address: str
+    repositories: list[str]
+    docker_digest: str
+    """kinds:docker (busybox as Docker v2 schema 2)"""
+    second_digest: str
+    """kinds:second (commit_test:second: three layers, two commit messages)"""
+    oci_digest: str
+    list_digest: str
+    index_digest: str
+    twins_digest: str
+    """twins:a and twins:b point at it; twins:other does not"""
+
+
+@pytest.fixture(scope="session")
+def filled_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[Filled]:
+    """Several repositories; `many` with 12 tags; two tags on one digest; every manifest kind: Docker v2
+    (pushed by the engine), OCI image manifest, Docker manifest list and OCI index (written with the API)."""
+    running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-reg-", dir="/tmp")))
+    host = running.address
+    raw = Raw(host)
+    for repo in ("alpha", "beta/one", "beta/two", "gamma"):
+        push(api, "busybox:latest", f"{host}/{repo}:latest")
+    push(api, "busybox:latest", f"{host}/kinds:docker")
+    push(api, "commit_test:second", f"{host}/kinds:second")
+    docker_digest, docker_raw = raw.get_manifest("kinds", "docker")
+    second_digest, second_raw = raw.get_manifest("kinds", "second")
+    oci_digest, oci_size = raw.oci_copy("kinds", "docker", "oci")
+    oci_second, oci_second_size = raw.oci_copy("kinds", "second", "oci-second")
+    list_digest = raw.index("kinds", "list", DOCKER_LIST, [
+        (docker_digest, DOCKER_V2, len(docker_raw), "linux/amd64"),
+        (second_digest, DOCKER_V2, len(second_raw), "linux/arm64"),
+    ])  # fmt: skip
+    index_digest = raw.index("kinds", "index", OCI_INDEX, [
+        (oci_digest, OCI_MANIFEST, oci_size, "linux/amd64"),
+        (oci_second, OCI_MANIFEST, oci_second_size, "linux/arm64"),
+    ])  # fmt: skip
+    push(api, "commit_test:second", f"{host}/twins:a")
+    twins_digest, twins_raw = raw.get_manifest("twins", "a")
+    raw.put_manifest("twins", "b", DOCKER_V2, __import__("json").loads(twins_raw))
+    push(api, "busybox:latest", f"{host}/twins:other")
+    push(api, "busybox:latest", f"{host}/many:t00")
+    _, many_raw = raw.get_manifest("many", "t00")
+    for n in range(1, 12):
+        raw.put_manifest("many", f"t{n:02d}", DOCKER_V2, __import__("json").loads(many_raw))
+    yield Filled(
+        host,
+        sorted(["alpha", "beta/one", "beta/two", "gamma", "kinds", "twins", "many"]),
+        docker_digest,
+        second_digest,
+        oci_digest,
+        list_digest,
+        index_digest,
+        twins_digest,
     )
-    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
-    proc = subprocess.Popen([binary, "serve", str(folder / "config.yml")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the htpasswd registry did not start")
-        time.sleep(0.1)
-    yield f"127.0.0.1:{port}", user, password
-    proc.terminate()
-    proc.wait(10)
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def nodelete_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[str]:
+    """A real registry with storage.delete.enabled: false, holding `keep:me`."""
+    running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-nodel-", dir="/tmp")), delete=False)
+    push(api, "busybox:latest", f"{running.address}/keep:me")
+    yield running.address
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def token_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[tuple[str, str, str, TokenServer]]:
+    """A real registry with `auth: token`, trusting tokens from tests/token_server.py; holds `secret/app:1`.
+    Yields (address, user, password, token server)."""
+    folder = Path(tempfile.mkdtemp(prefix="imgtui-tok-", dir="/tmp"))
+    cert, key = make_cert(folder / "certs")
+    user, password = "bob", f"tk-{uuid.uuid4().hex[:10]}"
+    tokens = TokenServer(cert, key, user, password)
+    running = run_registry(folder / "registry", auth=tokens.registry_auth(cert))
+    push(api, "busybox:latest", f"{running.address}/secret/app:1",
+         auth_config={"username": user, "password": password})  # fmt: skip
+    yield running.address, user, password, tokens
+    running.stop()
+    tokens.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_registry(sandbox: Sandbox) -> Iterator[tuple[str, Path]]:
+    """A real registry serving HTTPS with a self-signed certificate: yields (address, CA file)."""
+    folder = Path(tempfile.mkdtemp(prefix="imgtui-tls-", dir="/tmp"))
+    cert, key = make_cert(folder / "certs")
+    running = run_registry(folder / "registry", tls=(cert, key))
+    yield running.address, cert
+    running.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def odd_registry() -> Iterator[str]:
+    from tests import odd_registry as odd
+
+    server = odd.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

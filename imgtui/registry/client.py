@@ -1,0 +1,521 @@
+"""A client of the Registry HTTP API v2 (the distribution spec) on `requests`: the catalog and tag lists page
+by page (Link headers), manifests of every kind with the right Accept header, image configs, HEAD for digests
+and DELETE by digest; anonymous, Basic and Bearer-token auth. Manifests and configs are cached by digest (a
+digest never changes). Every failure becomes a RegistryError with a sentence a user can act on."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+
+from imgtui.registry.auth import Challenge, Credentials, from_docker_config, parse_challenge
+from imgtui.registry.errors import AuthRequired, DeleteDisabled, NotFound, RegistryError
+from imgtui.registry.models import (
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    SCHEMA1,
+    SCHEMA1_PLAIN,
+    ImageConfig,
+    Manifest,
+    Page,
+    Platform,
+    RemoteLayer,
+)
+
+ACCEPT = ", ".join(MANIFEST_TYPES)
+CERTS_D = Path("/etc/docker/certs.d")
+"""Where the docker engine looks for a registry's CA (`certs.d/HOST[:PORT]/ca.crt`); so does imgtui."""
+
+
+def is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def split_address(address: str) -> tuple[str | None, str]:
+    """`https://reg.example.com/` → ("https", "reg.example.com"); `127.0.0.1:5000` → (None, same)."""
+    text = address.strip().rstrip("/")
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise RegistryError(f"{address!r} is not a registry address (give HOST[:PORT] or https://HOST)")
+        return parts.scheme, parts.netloc
+    if not text or "/" in text or " " in text:
+        raise RegistryError(f"{address!r} is not a registry address (give HOST[:PORT] or https://HOST)")
+    return None, text
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # Go writes nanoseconds; Python reads up to microseconds
+        head, _, tail = text.partition(".")
+        digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
+        zone = tail[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def platform_text(value: object) -> str:
+    if not isinstance(value, dict):
+        return "unknown"
+    parts = [str(value.get("os") or "?"), str(value.get("architecture") or "?")]
+    if value.get("variant"):
+        parts.append(str(value["variant"]))
+    return "/".join(parts)
+
+
+class Registry:
+    """One registry, e.g. `Registry("127.0.0.1:5000")` or `Registry("https://reg.example.com")`.
+
+    Plain HTTP is used only for loopback addresses or when `insecure` is set (as the docker engine does);
+    `insecure` also accepts a TLS certificate that does not verify. Thread-safe enough for the UI's workers:
+    the caches are dicts written whole, the token cache has a lock."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        insecure: bool = False,
+        credentials: Credentials | None = None,
+        page_size: int = 100,
+        timeout: float = 15.0,
+    ) -> None:
+        scheme, self.host = split_address(address)
+        self.insecure = insecure
+        self.loopback = is_loopback(self.host)
+        if scheme == "http" and not (self.loopback or insecure):
+            raise RegistryError(
+                f"plain HTTP to {self.host} refused: only loopback registries or ones marked insecure "
+                "(--insecure-registry) are spoken to without TLS, as the docker engine does"
+            )
+        self._scheme = scheme
+        """None until the first request decides (https first; http for loopback / insecure if TLS fails)."""
+        self.page_size = page_size
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "imgtui"
+        ca = CERTS_D / self.host / "ca.crt"
+        self.verify: bool | str = False if insecure else (str(ca) if ca.is_file() else True)
+        """Passed with every request: a Session's own `verify` loses to CURL_CA_BUNDLE in the environment."""
+        if self.loopback:
+            self.session.trust_env = False  # never through an HTTP proxy from the environment
+        if insecure:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._credentials = credentials
+        self._looked_up_config = credentials is not None
+        self._tokens: dict[str, str] = {}
+        self._basic = False
+        self._lock = threading.Lock()
+        self._manifests: dict[str, Manifest] = {}
+        self._configs: dict[str, ImageConfig] = {}
+
+    # -- who we are -------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"{self._scheme or 'https'}://{self.host}"
+
+    @property
+    def credentials(self) -> Credentials | None:
+        if not self._looked_up_config:
+            self._looked_up_config = True
+            self._credentials = from_docker_config(self.host)
+        return self._credentials
+
+    def set_credentials(self, username: str, password: str) -> None:
+        """Credentials typed by the user: kept in this object only, never written anywhere."""
+        with self._lock:
+            self._credentials = Credentials(username, password, "typed")
+            self._looked_up_config = True
+            self._tokens.clear()
+
+    def describe(self) -> str:
+        found = self._credentials
+        who = f"as {found.username} ({found.source})" if found else "anonymous"
+        return f"{self.base_url} {who}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- requests ---------------------------------------------------------------------------------------
+    def _send(self, method: str, url: str, headers: dict[str, str], scope: str) -> requests.Response:
+        auth = self._auth_header(scope)
+        if auth:
+            headers = {**headers, "Authorization": auth}
+        try:
+            return self.session.request(
+                method, url, headers=headers, timeout=self.timeout, verify=self.verify
+            )
+        except requests.exceptions.SSLError as exc:
+            raise RegistryError(
+                f"TLS error talking to {self.host}: {_reason(exc)}. If it uses its own CA, put it in "
+                f"{CERTS_D}/{self.host}/ca.crt (as for the docker engine), or mark the registry insecure"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise RegistryError(f"{self.host} did not answer within {self.timeout:g} s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise RegistryError(f"cannot reach {self.host}: {_reason(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise RegistryError(f"request to {self.host} failed: {_reason(exc)}") from None
+
+    def _decide_scheme(self) -> None:
+        """https, unless the registry is loopback or marked insecure and does not speak TLS (the engine's
+        rule): then plain http. Costs one probe, once."""
+        if self._scheme is not None:
+            return
+        if not (self.loopback or self.insecure):
+            self._scheme = "https"
+            return
+        try:
+            self.session.get(f"https://{self.host}/v2/", timeout=self.timeout, verify=self.verify)
+            self._scheme = "https"
+        except requests.exceptions.SSLError as exc:
+            # A TLS registry whose certificate does not verify stays https (and its error is shown); a
+            # plain-HTTP one fails the handshake itself.
+            verify_failed = "CERTIFICATE_VERIFY_FAILED" in str(exc) and not self.insecure
+            self._scheme = "https" if verify_failed else "http"
+        except requests.exceptions.RequestException:
+            self._scheme = "http"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        scope: str = "",
+        headers: dict[str, str] | None = None,
+        what: str = "",
+    ) -> requests.Response:
+        """One request with the auth dance: on 401, answer the challenge (Basic or Bearer) once and retry."""
+        self._decide_scheme()
+        url = path if "://" in path else urljoin(self.base_url, path)
+        headers = dict(headers or {})
+        response = self._send(method, url, headers, scope)
+        if response.status_code == 401:
+            challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+            if self._answer(challenge, scope):
+                response = self._send(method, url, headers, scope)
+            if response.status_code == 401:
+                self._refuse(challenge)
+        if response.status_code >= 400:
+            raise self._error(response, what or f"{method} {urlsplit(url).path}")
+        return response
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "?").split(";")[0]
+            raise RegistryError(
+                f"{what}: {self.host} answered with {kind}, not JSON (is this a registry? the address "
+                "should point at the registry itself, not a web page in front of it)",
+                response.status_code,
+            ) from None
+
+    # -- auth -------------------------------------------------------------------------------------------
+    def _auth_header(self, scope: str) -> str:
+        with self._lock:
+            token = self._tokens.get(scope)
+        if token:
+            return f"Bearer {token}"
+        if self._basic and self.credentials is not None:
+            return requests.auth._basic_auth_str(self.credentials.username, self.credentials.password)
+        return ""
+
+    def _answer(self, challenge: Challenge | None, scope: str) -> bool:
+        """Get what the challenge asks for; False when there is nothing new to try."""
+        if challenge is None:
+            return False
+        if challenge.scheme == "basic":
+            if self.credentials is None or self._basic:
+                return False
+            self._basic = True
+            return True
+        if challenge.scheme == "bearer":
+            token = self._fetch_token(challenge, challenge.params.get("scope") or scope)
+            with self._lock:
+                self._tokens[scope] = token
+            return True
+        return False
+
+    def _fetch_token(self, challenge: Challenge, scope: str) -> str:
+        realm = challenge.realm
+        if not realm:
+            raise RegistryError(f"{self.host} asked for a bearer token but named no token service (realm)")
+        if urlsplit(realm).scheme == "http" and not (is_loopback(urlsplit(realm).netloc) or self.insecure):
+            raise RegistryError(f"the token service {realm} is plain HTTP on a non-loopback address")
+        params = {"service": challenge.params.get("service", "")}
+        if scope:
+            params["scope"] = scope
+        auth = (self.credentials.username, self.credentials.password) if self.credentials else None
+        try:
+            verify = not self.insecure  # the token service is another host: the CA of certs.d is not its
+            answer = self.session.get(realm, params=params, auth=auth, timeout=self.timeout, verify=verify)
+        except requests.exceptions.RequestException as exc:
+            raise RegistryError(f"cannot reach the token service {realm}: {_reason(exc)}") from None
+        if answer.status_code in (401, 403):
+            raise AuthRequired(
+                f"the token service {realm} refused "
+                + (f"the login of {self.credentials.username}" if self.credentials else "anonymous access")
+                + " (log in with A, or give a user and password)",
+                realm=realm,
+                refused=self.credentials is not None,
+            )
+        if answer.status_code >= 400:
+            status = answer.status_code
+            raise RegistryError(f"the token service {realm} answered {status}", status)
+        body = self._json(answer, "token")
+        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise RegistryError(f"the token service {realm} gave no token")
+        return str(token)
+
+    def _refuse(self, challenge: Challenge | None) -> None:
+        realm = challenge.realm if challenge else ""
+        named = f" (realm {realm!r})" if realm else ""
+        if self.credentials is None:
+            raise AuthRequired(f"{self.host} needs a login{named}", realm=realm)
+        raise AuthRequired(
+            f"{self.host} refused the credentials of {self.credentials.username}{named}"
+            + (" from the docker config" if self.credentials.source == "docker config" else ""),
+            realm=realm,
+            refused=True,
+        )
+
+    # -- errors -----------------------------------------------------------------------------------------
+    def _error(self, response: requests.Response, what: str) -> RegistryError:
+        status = response.status_code
+        code, message = "", ""
+        try:
+            body = response.json()
+            first = (body.get("errors") or [{}])[0] if isinstance(body, dict) else {}
+            code, message = str(first.get("code", "")), str(first.get("message", ""))
+        except (ValueError, AttributeError, IndexError, TypeError):
+            pass
+        said = f": {message}" if message else ""
+        if status == 404:
+            return NotFound(f"{what}: {message or 'not found'} ({code or 404})", status, code)
+        if status == 405 and response.request.method == "DELETE":
+            return DeleteDisabled(
+                f"{self.host} does not allow deleting (405{said}). Deletion must be enabled in the "
+                "registry's config: storage.delete.enabled: true (or REGISTRY_STORAGE_DELETE_ENABLED=true), "
+                "then restart it",
+                status,
+                code,
+            )
+        if status == 403:
+            return RegistryError(f"{what}: forbidden (403{said}); the account lacks this right", status, code)
+        if status == 429:
+            wait = response.headers.get("Retry-After")
+            later = f"; it asks to wait {wait} s" if wait else ""
+            return RegistryError(f"{what}: {self.host} is rate-limiting (429{said}){later}", status, code)
+        if status >= 500:
+            return RegistryError(f"{what}: {self.host} had an internal error ({status}{said})", status, code)
+        return RegistryError(f"{what}: {self.host} answered {status}{said}", status, code)
+
+    # -- the API ------------------------------------------------------------------------------------------
+    def ping(self) -> None:
+        """GET /v2/: is it a registry, and may we in?"""
+        response = self.request("GET", "/v2/", what="opening the registry")
+        if "Docker-Distribution-Api-Version" not in response.headers and response.headers.get(
+            "Content-Type", ""
+        ).startswith("text/html"):
+            raise RegistryError(f"{self.host} answered /v2/ with a web page: it is not a registry")
+
+    def catalog(self, next_url: str | None = None) -> Page:
+        """One page of repository names (`GET /v2/_catalog?n=…`), with the next page's URL."""
+        path = next_url or f"/v2/_catalog?n={self.page_size}"
+        response = self.request("GET", path, scope="registry:catalog:*", what="listing repositories")
+        body = self._json(response, "listing repositories")
+        names = body.get("repositories") if isinstance(body, dict) else None
+        return Page(tuple(names or ()), self._next(response))
+
+    def tags(self, repository: str, next_url: str | None = None) -> Page:
+        """One page of a repository's tags (`GET /v2/NAME/tags/list?n=…`)."""
+        path = next_url or f"/v2/{repository}/tags/list?n={self.page_size}"
+        what = f"listing tags of {repository}"
+        response = self.request("GET", path, scope=f"repository:{repository}:pull", what=what)
+        body = self._json(response, what)
+        names = body.get("tags") if isinstance(body, dict) else None  # null once every tag is deleted
+        return Page(tuple(names or ()), self._next(response))
+
+    def all_tags(self, repository: str) -> list[str]:
+        page, out = self.tags(repository), list[str]()
+        out.extend(page.names)
+        while page.next_url:
+            page = self.tags(repository, page.next_url)
+            out.extend(page.names)
+        return out
+
+    def _next(self, response: requests.Response) -> str | None:
+        link = response.links.get("next")
+        return urljoin(response.url, link["url"]) if link and link.get("url") else None
+
+    def digest_of(self, repository: str, tag: str) -> str:
+        """HEAD the manifest: its Docker-Content-Digest (what a delete needs)."""
+        response = self.request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{tag}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ACCEPT},
+            what=f"{repository}:{tag}",
+        )
+        digest = response.headers.get("Docker-Content-Digest", "")
+        if not digest:  # older registries omit it on HEAD: ask for the body
+            return self.manifest(repository, tag).digest
+        return digest
+
+    def cached_manifest(self, digest: str) -> Manifest | None:
+        return self._manifests.get(digest)
+
+    def manifest(self, repository: str, reference: str) -> Manifest:
+        """By tag or digest; a digest is answered from the cache when it can be."""
+        if reference.startswith("sha256:") and reference in self._manifests:
+            return self._manifests[reference]
+        what = f"{repository}{'@' if reference.startswith('sha256:') else ':'}{reference}"
+        response = self.request(
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ACCEPT},
+            what=what,
+        )
+        raw = response.content
+        digest = response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
+        body = self._json(response, what)
+        if not isinstance(body, dict):
+            raise RegistryError(f"{what}: the manifest is not a JSON object")
+        media = body.get("mediaType") or response.headers.get("Content-Type", "").split(";")[0]
+        if media not in MANIFEST_TYPES and "manifests" in body:
+            media = MANIFEST_TYPES[3]  # an OCI index may leave mediaType out
+        manifest = self._parse_manifest(digest, media, len(raw), body)
+        self._manifests[digest] = manifest
+        return manifest
+
+    @staticmethod
+    def _parse_manifest(digest: str, media: str, size: int, body: dict[str, Any]) -> Manifest:
+        if media in INDEX_TYPES:
+            entries = tuple(
+                Platform(
+                    str(m.get("digest", "")),
+                    str(m.get("mediaType", "")),
+                    int(m.get("size") or 0),
+                    platform_text(m.get("platform")),
+                )
+                for m in body.get("manifests") or ()
+                if isinstance(m, dict)
+            )
+            return Manifest(digest, media, size, platforms=entries)
+        if media in (SCHEMA1, SCHEMA1_PLAIN):
+            history = tuple(str(h.get("v1Compatibility", "")) for h in body.get("history") or ())
+            layers = tuple((str(fs.get("blobSum", "")), 0) for fs in reversed(body.get("fsLayers") or ()))
+            return Manifest(digest, media, size, layers=layers, schema1_history=history)
+        config = body.get("config") or {}
+        layers = tuple(
+            (str(item.get("digest", "")), int(item.get("size") or 0))
+            for item in body.get("layers") or ()
+            if isinstance(item, dict)
+        )
+        return Manifest(digest, media, size, config_digest=str(config.get("digest", "")), layers=layers)
+
+    def config(self, repository: str, manifest: Manifest) -> ImageConfig:
+        """The image config blob of an image manifest: created, platform, history with layer sizes."""
+        if manifest.schema1_history:
+            return self._schema1_config(manifest)
+        digest = manifest.config_digest
+        if digest in self._configs:
+            return self._configs[digest]
+        what = f"config {digest[7:19]} of {repository}"
+        response = self.request(
+            "GET", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", what=what
+        )
+        if digest.startswith("sha256:") and hashlib.sha256(response.content).hexdigest() != digest[7:]:
+            raise RegistryError(f"{what}: the blob does not match its digest")
+        body = self._json(response, what)
+        if not isinstance(body, dict):
+            raise RegistryError(f"{what}: not a JSON object")
+        config = ImageConfig(
+            digest,
+            _parse_time(body.get("created")),
+            platform_text(body),
+            self._history(body.get("history") or (), manifest.layers),
+        )
+        self._configs[digest] = config
+        return config
+
+    @staticmethod
+    def _history(entries: Any, layers: tuple[tuple[str, int], ...]) -> tuple[RemoteLayer, ...]:
+        """Pair each history entry that made a layer with the manifest's layers, in order."""
+        out: list[RemoteLayer] = []
+        pending = list(layers)
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            made = not entry.get("empty_layer")
+            digest, size = pending.pop(0) if made and pending else ("", 0)
+            out.append(
+                RemoteLayer(
+                    _parse_time(entry.get("created")),
+                    str(entry.get("created_by", "")),
+                    str(entry.get("comment", "")),
+                    size if made else None,
+                    digest,
+                )
+            )
+        for digest, size in pending:  # layers without history (e.g. `docker import` leaves none)
+            out.append(RemoteLayer(None, "", "", size, digest))
+        return tuple(reversed(out))
+
+    @staticmethod
+    def _schema1_config(manifest: Manifest) -> ImageConfig:
+        rows, created, platform = [], None, "unknown"
+        for n, text in enumerate(manifest.schema1_history):
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                entry = {}
+            cmd = (entry.get("container_config") or {}).get("Cmd") or []
+            if n == 0:
+                created = _parse_time(entry.get("created"))
+                platform = f"{entry.get('os', '?')}/{entry.get('architecture', '?')}"
+            when, comment = _parse_time(entry.get("created")), str(entry.get("comment", ""))
+            rows.append(RemoteLayer(when, " ".join(cmd), comment, None))
+        return ImageConfig(manifest.digest, created, platform, tuple(rows))
+
+    def delete(self, repository: str, digest: str) -> None:
+        """DELETE the manifest by digest: every tag pointing at it goes with it. 202 on success."""
+        self.request(
+            "DELETE",
+            f"/v2/{repository}/manifests/{digest}",
+            scope=f"repository:{repository}:delete",
+            what=f"deleting {repository}@{digest[:19]}",
+        )
+        self._manifests.pop(digest, None)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost useful words of a requests/urllib3 exception (no URLs with queries, no credentials)."""
+    text = str(exc)
+    for marker in ("Caused by ", "] "):
+        if marker in text:
+            text = text.rsplit(marker, 1)[1]
+    return text.strip("()'\" ")[:200] or type(exc).__name__
