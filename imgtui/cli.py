@@ -13,7 +13,8 @@ DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT or the current docker context,
 unix:///var/run/docker.sock. ssh:// hosts use your ssh client.
 
 No engine on this machine? `python -m imgtui.sandbox demo` starts a private one with demo images.
-Keys: tab moves between panes, enter opens, / filters, r reloads, ? lists every key, q quits.
+Keys: tab moves between panes, enter opens, / filters, r reloads, R browses a registry, ? lists every key,
+q quits.
 """
 
 
@@ -25,6 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-H", "--host", help="engine URL: unix:///path, tcp://host:2376, ssh://user@host")
+    parser.add_argument(
+        "--registry",
+        metavar="URL",
+        help="open the registry view on this registry (HOST[:PORT] or https://HOST)",
+    )
+    parser.add_argument(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        help="allow plain HTTP / unverified TLS for this registry (loopback ones need no flag); repeatable",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one engine request")
     parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
     return parser
@@ -44,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from imgtui.ui.app import ImgtuiApp
 
     try:
-        ImgtuiApp(engine).run()
+        ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry).run()
     finally:
         engine.close()
     return 0

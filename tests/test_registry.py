@@ -249,3 +249,11 @@ def test_remote_status_of_local_images(filled_registry: Filled, api: docker.APIC
     assert remote_status(registry, f"status-{unique}", "v2", digests).state == "not pushed"
     push(api, "busybox:latest", f"{repo}:v1")  # the registry's v1 moves on
     assert remote_status(registry, f"status-{unique}", "v1", digests).state == "differs"
+
+
+def test_delete_preview_names_the_indexes_that_use_the_manifest(filled_registry: Filled) -> None:
+    registry = Registry(filled_registry.address)
+    plan = plan_delete(registry, "kinds", "docker")  # kinds:list's linux/amd64 entry is this manifest
+    assert plan.siblings == ("docker",)
+    assert plan.in_index == ("list (linux/amd64)",)
+    assert "It is a platform of list (linux/amd64)" in "\n".join(plan.lines())

@@ -372,6 +372,10 @@ class Registry:
 
     def digest_of(self, repository: str, tag: str) -> str:
         """HEAD the manifest: its Docker-Content-Digest (what a delete needs)."""
+        return self.head(repository, tag)[0]
+
+    def head(self, repository: str, tag: str) -> tuple[str, str]:
+        """HEAD the manifest: (digest, media type)."""
         response = self.request(
             "HEAD",
             f"/v2/{repository}/manifests/{tag}",
@@ -380,9 +384,11 @@ class Registry:
             what=f"{repository}:{tag}",
         )
         digest = response.headers.get("Docker-Content-Digest", "")
+        media = response.headers.get("Content-Type", "").split(";")[0]
         if not digest:  # older registries omit it on HEAD: ask for the body
-            return self.manifest(repository, tag).digest
-        return digest
+            manifest = self.manifest(repository, tag)
+            return manifest.digest, manifest.media_type
+        return digest, media
 
     def cached_manifest(self, digest: str) -> Manifest | None:
         return self._manifests.get(digest)

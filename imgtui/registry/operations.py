@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from imgtui.registry.client import Registry
 from imgtui.registry.errors import NotFound, RegistryError
-from imgtui.registry.models import RemoteTag
+from imgtui.registry.models import INDEX_TYPES, RemoteTag
 
 PARALLEL = 4
 """Requests in flight at once when many tags need a look (a registry is often across a slow link)."""
@@ -18,7 +18,7 @@ PARALLEL = 4
 
 def tag_rows(registry: Registry, repository: str, tag: str) -> list[RemoteTag]:
     """The row of one tag, filled in: digest, kind, size, created, platform; for an index, one more row per
-    platform (digest, size and platform from the index; created from that platform's config when read)."""
+    platform, filled from that platform's own manifest and config."""
     base = RemoteTag(repository, tag)
     try:
         manifest = registry.manifest(repository, tag)
@@ -27,21 +27,24 @@ def tag_rows(registry: Registry, repository: str, tag: str) -> list[RemoteTag]:
                 base,
                 digest=manifest.digest,
                 kind=manifest.kind,
-                platform=f"{len(manifest.platforms)} platforms",
+                platform=f"{len(manifest.platforms)} platform{'s' if len(manifest.platforms) != 1 else ''}",
                 loaded=True,
             )
             children = [
-                RemoteTag(
-                    repository,
-                    tag,
-                    digest=entry.digest,
-                    kind="platform",
-                    size=None,
-                    platform=entry.platform,
-                    parent=tag,
-                    loaded=False,
+                platform_row(registry, child)
+                for child in (
+                    RemoteTag(
+                        repository,
+                        tag,
+                        digest=entry.digest,
+                        kind="platform",
+                        size=None,
+                        platform=entry.platform,
+                        parent=tag,
+                        loaded=False,
+                    )
+                    for entry in manifest.platforms
                 )
-                for entry in manifest.platforms
             ]
             return [head, *children]
         config = registry.config(repository, manifest)
@@ -102,6 +105,8 @@ class DeletePlan:
     siblings: tuple[str, ...]
     """Every tag of the repository on this digest, the chosen one included: deleting by digest removes all."""
     total_tags: int
+    in_index: tuple[str, ...] = ()
+    """Index tags that list this manifest as one of their platforms ("tag (os/arch)"): they would break."""
 
     def lines(self) -> list[str]:
         others = [t for t in self.siblings if t != self.tag]
@@ -113,12 +118,15 @@ class DeletePlan:
             out.append(f"{len(others)} other tag(s) point at it and will be deleted: {', '.join(others)}")
         else:
             out.append(f"No other tag of {self.repository} points at it.")
-        out.append(
-            f"{self.repository} keeps {self.total_tags - len(self.siblings)} of {self.total_tags} tags."
-        )
-        out.append(
-            "Space comes back only when the registry's garbage collection runs (registry garbage-collect)."
-        )
+        if self.in_index:
+            out.append(
+                f"It is a platform of {', '.join(self.in_index)}: that index would point at a missing "
+                "manifest, and pulling that platform would fail."
+            )
+        kept = self.total_tags - len(self.siblings)
+        out.append(f"{self.repository} keeps {kept} of {self.total_tags} tags.")
+        out.append("Space on the registry's disk comes back only when its garbage collection runs")
+        out.append("(registry garbage-collect, with the registry stopped or read-only).")
         return out
 
 
@@ -135,16 +143,21 @@ def plan_delete(registry: Registry, repository: str, tag: str) -> DeletePlan:
     digest = registry.digest_of(repository, tag)
     tags = registry.all_tags(repository)
 
-    def digest_or_none(name: str) -> str | None:
+    def head_or_none(name: str) -> tuple[str, str] | None:
         try:
-            return registry.digest_of(repository, name)
+            return registry.head(repository, name)
         except NotFound:  # deleted meanwhile
             return None
 
     with ThreadPoolExecutor(PARALLEL, thread_name_prefix="imgtui-registry") as pool:
-        digests = dict(zip(tags, pool.map(digest_or_none, tags), strict=True))
-    siblings = tuple(sorted({tag} | {t for t, d in digests.items() if d == digest}))
-    return DeletePlan(repository, tag, digest, siblings, len(tags))
+        heads = dict(zip(tags, pool.map(head_or_none, tags), strict=True))
+    siblings = tuple(sorted({tag} | {t for t, h in heads.items() if h is not None and h[0] == digest}))
+    in_index = []
+    for name, found in sorted(heads.items()):
+        if found is not None and found[1] in INDEX_TYPES and name not in siblings:
+            index = registry.manifest(repository, found[0])
+            in_index += [f"{name} ({p.platform})" for p in index.platforms if p.digest == digest]
+    return DeletePlan(repository, tag, digest, siblings, len(tags), tuple(in_index))
 
 
 def execute_delete(registry: Registry, plan: DeletePlan) -> list[str]:

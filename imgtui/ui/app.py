@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from typing import ClassVar
 
+from docker.auth import resolve_repository_name
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -27,9 +28,13 @@ from imgtui.engine import (
     OutcomeLine,
     Repository,
     Tag,
+    credentials,
     describe,
 )
+from imgtui.registry import Registry, RegistryError, split_address
+from imgtui.registry.operations import RemoteStatus, remote_status
 from imgtui.ui import format as fmt
+from imgtui.ui.dialogs.registry import RegistryDialog
 from imgtui.ui.messages import (
     ConnectionChanged,
     DiskUsageRead,
@@ -37,9 +42,11 @@ from imgtui.ui.messages import (
     HistoryLoaded,
     ImagesChanged,
     ImagesLoaded,
+    RemoteChecked,
 )
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.transfers import TransferActions
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.job import JobBar
@@ -78,6 +85,7 @@ class ImgtuiApp(TransferActions):
         ),
         Binding("L", "load", "Load", id="load", show=False, tooltip="Load images from a tar"),
         Binding("A", "login", "Login", id="login", show=False, tooltip="docker login to a registry"),
+        Binding("R", "browse_registry", "Registry", id="registry", tooltip="Browse a registry"),
         Binding("f", "search", "Search", id="search", show=False, tooltip="docker search, then pull"),
         Binding("I", "import", "Import", id="import", show=False, tooltip="docker import of a tar"),
         Binding(
@@ -92,10 +100,22 @@ class ImgtuiApp(TransferActions):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave imgtui"),
     ]
 
-    def __init__(self, engine: Engine, *, live: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        live: bool = True,
+        registry: str | None = None,
+        insecure_registries: Iterable[str] = (),
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.live = live
+        self.open_registry = registry
+        self.insecure_registries = set(insecure_registries)
+        self.registries: dict[tuple[str, bool], Registry] = {}
+        """One client per registry for the session: typed credentials and digest caches live as long."""
+        self._remote: dict[tuple[str, str], RemoteStatus] = {}
         if live:
             engine.prefetch()  # overlaps the engine's first round trips with Textual's own start-up
         self.catalog = Catalog()
@@ -148,6 +168,8 @@ class ImgtuiApp(TransferActions):
             self.follow_engine()
         else:
             self.load_images()
+        if self.open_registry:
+            self.browse(self.open_registry, False)
 
     def on_unmount(self) -> None:
         self._stopping.set()
@@ -346,6 +368,7 @@ class ImgtuiApp(TransferActions):
     def _show_layers_of(self, tag: Tag | None) -> None:
         self._history_timer = None
         self._layers_tag = tag
+        self._check_remote(tag)
         self._layers_for = tag.image.id if tag is not None else None
         cached = self.engine.cached_history(tag.image.id) if tag is not None else ()
         if cached is not None:
@@ -383,15 +406,76 @@ class ImgtuiApp(TransferActions):
             text.append(", ".join(layer.tags))
         detail.update(text)
 
-    @staticmethod
-    def _layers_title(tag: Tag | None) -> str:
+    def _layers_title(self, tag: Tag | None) -> str:
         if tag is None:
             return "Layers"
         if tag.repository == NONE:
             return f"Layers of {tag.image.short_id}"
         others = [n for n in tag.image.names if n != tag.ref]
         also = f"; also named {', '.join(others)}" if others else ""
-        return f"Layers of {tag.ref} ({tag.image.short_id}{also})"
+        remote = self._remote.get((tag.ref, tag.image.id))
+        pushed = f" · registry: {remote.state}" if remote is not None else ""
+        return f"Layers of {tag.ref} ({tag.image.short_id}{also}){pushed}"
+
+    # -- local vs remote -------------------------------------------------------------------------------
+    def registry(self, address: str, insecure: bool = False) -> Registry:
+        """The session's client for a registry (raises RegistryError for an address that is not one)."""
+        _, host = split_address(address)
+        insecure = insecure or host in self.insecure_registries
+        key = (address.strip(), insecure)
+        if key not in self.registries:
+            self.registries[key] = Registry(address, insecure=insecure)
+        return self.registries[key]
+
+    def _check_remote(self, tag: Tag | None) -> None:
+        """A tag named after a registry (not Docker Hub) is compared with that registry's tag, once."""
+        if tag is None or tag.repository == NONE or (tag.ref, tag.image.id) in self._remote:
+            return
+        host, path = resolve_repository_name(tag.repository)
+        if host in ("docker.io", "index.docker.io"):
+            return  # Docker Hub: not asked on every cursor move (rate limits; and no network here)
+        self.check_remote(host, path, tag)
+
+    @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="Registry status")
+    def check_remote(self, host: str, path: str, tag: Tag) -> None:
+        try:
+            registry = self.registry(host)
+        except RegistryError as exc:
+            status = RemoteStatus("unknown", str(exc))
+        else:
+            digests = [d.split("@", 1)[1] for d in tag.image.digests if d.split("@", 1)[0] == tag.repository]
+            status = remote_status(registry, path, tag.tag, digests)
+        self.post_message(RemoteChecked(tag.ref, tag.image.id, status))
+
+    def on_remote_checked(self, message: RemoteChecked) -> None:
+        if not self.showing:
+            return
+        self._remote[(message.ref, message.image_id)] = message.status
+        self._update_titles()
+
+    def remote_changed(self) -> None:
+        self._remote.clear()
+
+    def action_browse_registry(self) -> None:
+        """Browse a registry: pick a known one or type an address."""
+        hosts = {resolve_repository_name(t.repository)[0] for r in self.catalog.repositories() for t in r.tags
+                 if t.repository != NONE}  # fmt: skip
+        known = sorted((set(credentials.known_registries()) | hosts) - {"docker.io", "index.docker.io"})
+        known = [k for k in known if "docker.io" not in k]
+
+        def chosen(answer: tuple[str, bool] | None) -> None:
+            if answer is not None:
+                self.browse(*answer)
+
+        self.push_screen(RegistryDialog(known, self.insecure_registries), chosen)
+
+    def browse(self, address: str, insecure: bool) -> None:
+        try:
+            registry = self.registry(address, insecure)
+        except RegistryError as exc:
+            self.notify(str(exc), title="Registry", severity="error", timeout=8)
+            return
+        self.push_screen(RegistryScreen(registry))
 
     @on(DataTable.RowHighlighted, "#repos")
     def _repo_highlighted(self) -> None:
@@ -473,6 +557,7 @@ class ImgtuiApp(TransferActions):
 
     def action_refresh(self) -> None:
         """Reload the whole list from the engine."""
+        self._remote.clear()
         self.load_images()
         self.notify("Reloading from the engine …", timeout=2)
 
@@ -494,6 +579,7 @@ class ImgtuiApp(TransferActions):
             "import",
             "login",
             "logout",
+            "browse_registry",
         }
     )
 
@@ -527,6 +613,8 @@ class ImgtuiApp(TransferActions):
         yield SystemCommand("Login", "docker login to a registry (A)", self.action_login)
         yield SystemCommand("Logout", "docker logout: forget a registry's credentials", self.action_logout)
         yield SystemCommand("Search", "docker search through the engine, then pull (f)", self.action_search)
+        yield SystemCommand("Browse a registry", "Repositories, tags, layers of a registry (R)",
+                            self.action_browse_registry)  # fmt: skip
         yield SystemCommand(
             "Import", "docker import: a filesystem tar as a one-layer image (I)", self.action_import
         )

@@ -23,6 +23,7 @@ KEYS: tuple[tuple[str, str], ...] = (
         "I / X",
         "import a filesystem tar as an image / in the containers view, export a container's filesystem",
     ),
+    ("R", "browse a registry (Registry API v2): repositories → tags → layers; d deletes a tag, p pulls it"),
     ("A", "log in to a registry (logout: command palette); the password is never shown or logged"),
     ("x", "cancel the running save, load, pull or push"),
     ("m", "in the containers view: commit the container to an image (name, author, message, changes)"),

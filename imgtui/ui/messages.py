@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from imgtui.engine import EngineEvent, Image, Layer, OutcomeLine
+from imgtui.registry.operations import RemoteStatus
 
 
 @dataclass
@@ -59,3 +60,12 @@ class Outcome(Message):
 
     lines: list[OutcomeLine]
     bubble = False
+
+
+@dataclass
+class RemoteChecked(Message):
+    """How a local tag compares with the same name in its registry."""
+
+    ref: str
+    image_id: str
+    status: RemoteStatus

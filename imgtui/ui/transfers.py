@@ -39,6 +39,7 @@ class JobProgress(Message):
 
 @dataclass
 class JobFinished(Message):
+    summary: str = ""
     bubble = False
 
 
@@ -58,12 +59,26 @@ class TransferActions(ImageActions):
         self.log_lines(OutcomeLine("action", what))
         return self._job_stop
 
+    def start_pull(self, reference: str) -> bool:
+        """Pull in the job bar (from the pull dialog, a search result, or the registry view)."""
+        stop = self._begin(f"pull {reference}")
+        if stop is None:
+            return False
+        self.run_job("pull", stop, reference)
+        return True
+
     def on_job_progress(self, message: JobProgress) -> None:
         self.job_bar.show(message.progress)
 
     def on_job_finished(self, message: JobFinished) -> None:
         self._job_stop = None
         self.job_bar.stop()
+        if self.screen is not self.screen_stack[0] and message.summary:
+            self.notify(message.summary, title="Job finished", timeout=6)
+
+    def remote_changed(self) -> None:
+        """A push or pull may have changed how local tags compare with their registry (the App forgets)."""
+        raise NotImplementedError
 
     def action_cancel_job(self) -> None:
         """Cancel the running save, load, pull or push."""
@@ -80,6 +95,7 @@ class TransferActions(ImageActions):
         def report(p: Progress) -> None:
             post(JobProgress(p))
 
+        summary = f"{kind} ended"
         try:
             if kind == "save":
                 written = self.engine.save(target.split("\n"), Path(extra), report, stop.is_set)
@@ -97,14 +113,17 @@ class TransferActions(ImageActions):
                 lines, errors = run(target, report, stop.is_set)
                 post(Outcome([OutcomeLine("info", line) for line in lines]))
                 summary = f"{kind} {target}: " + (f"{len(errors)} error(s)" if errors else "done")
+                self.remote_changed()
                 post(Outcome([OutcomeLine("error", e) for e in errors] +
                              [OutcomeLine("error" if errors else "reclaimed", summary)]))  # fmt: skip
         except Cancelled:
-            post(Outcome([OutcomeLine("info", f"Cancelled {kind}; nothing partial was kept")]))
+            summary = f"Cancelled {kind}; nothing partial was kept"
+            post(Outcome([OutcomeLine("info", summary)]))
         except TransferError as problem:
-            post(Outcome([OutcomeLine("error", str(problem))]))
+            summary = str(problem)
+            post(Outcome([OutcomeLine("error", summary)]))
         finally:
-            post(JobFinished())
+            post(JobFinished(summary))
 
     # -- f: search, I: import -------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -130,9 +149,8 @@ class TransferActions(ImageActions):
 
     def _show_search(self, term: str, results: list[SearchResult]) -> None:
         def chosen(name: str | None) -> None:
-            stop = self._begin(f"pull {name}") if name else None
-            if name and stop is not None:
-                self.run_job("pull", stop, name)
+            if name:
+                self.start_pull(name)
 
         self.push_screen(SearchScreen(term, results), chosen)
 
@@ -212,9 +230,8 @@ class TransferActions(ImageActions):
         """Pull an image by name, with per-layer progress."""
 
         def chosen(name: str | None) -> None:
-            stop = self._begin(f"pull {name}") if name else None
-            if name and stop is not None:
-                self.run_job("pull", stop, name)
+            if name:
+                self.start_pull(name)
 
         hint = f"Image to pull: {FORMAT} (no registry means Docker Hub, no tag means latest)"
         self.push_screen(NameDialog("Pull", hint, "", problem), chosen)

@@ -19,13 +19,18 @@ class LoginDialog(ModalScreen[tuple[str, str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="login.cancel")]
     AUTO_FOCUS = "#login-registry"
 
-    def __init__(self, registry: str = "") -> None:
+    def on_mount(self) -> None:
+        if self.registry:
+            self.query_one("#login-user", Input).focus()
+
+    def __init__(self, registry: str = "", title: str = "Log in to a registry (docker login)") -> None:
         super().__init__()
         self.registry = registry
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Text("Log in to a registry (docker login)", style="bold"), classes="dialog-title")
+            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
             yield Input(
                 self.registry, placeholder="registry, e.g. 127.0.0.1:5000 or ghcr.io", id="login-registry"
             )

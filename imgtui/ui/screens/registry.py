@@ -1,0 +1,449 @@
+"""The registry view: a registry's repositories → tags (a row per platform of an index) → layers, read
+through the Registry HTTP API v2 by thread workers. The catalog comes a page at a time as the cursor nears its
+end (or all of it while filtering); tag details fill in a few at a time; `d` deletes by digest after naming
+every tag on that digest; `p` pulls into the local engine through the app's job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from imgtui.engine import OutcomeLine
+from imgtui.registry import AuthRequired, DeleteDisabled, Registry, RegistryError, RemoteLayer, RemoteTag
+from imgtui.registry.operations import (
+    DeletePlan,
+    PlanChanged,
+    execute_delete,
+    fill,
+    plan_delete,
+    platform_row,
+)
+from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.login import LoginDialog
+from imgtui.ui.messages import Outcome
+from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.remote_tables import RemoteLayerTable, RemoteRepoTable, RemoteTagTable
+from imgtui.ui.widgets.tables import ItemTable
+
+if TYPE_CHECKING:
+    from imgtui.ui.app import ImgtuiApp
+
+FOLLOW_DELAY = 0.05
+"""The tags (and layers) pane follows the cursor once it rests this long."""
+MORE_WHEN_WITHIN = 20
+"""Read the next catalog page when the cursor is this close to the last row read."""
+
+
+@dataclass
+class CatalogPage(Message):
+    names: tuple[str, ...]
+    next_url: str | None
+    first: bool
+
+
+@dataclass
+class TagsListed(Message):
+    repository: str
+    tags: list[str]
+    complete: bool
+
+
+@dataclass
+class TagsFilled(Message):
+    repository: str
+    tag: str
+    rows: list[RemoteTag]
+
+
+@dataclass
+class LayersRead(Message):
+    key: str
+    row: RemoteTag | None
+    """The row, filled in (a platform row of an index gets its size and date this way)."""
+    layers: tuple[RemoteLayer, ...]
+    note: str = ""
+
+
+class RegistryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "delete", "Delete tag", id="registry.delete", tooltip="Delete the manifest by digest"),
+        Binding("p", "pull", "Pull", id="registry.pull", tooltip="Pull the tag or platform into the engine"),
+        Binding("slash", "filter", "Filter", id="registry.filter"),
+        Binding("A", "login", "Log in", id="registry.login", tooltip="User and password, kept in memory"),
+        Binding("r", "reload", "Reload", id="registry.reload"),
+        Binding("escape", "close", "Back", id="registry.close"),
+    ]
+    AUTO_FOCUS = "#remote-repos"
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self.registry = registry
+        self.repos = RemoteRepoTable(id="remote-repos")
+        self.tags = RemoteTagTable(id="remote-tags")
+        self.history = RemoteLayerTable(id="remote-layers")
+        self.detail = Static(id="remote-detail")
+        self.status = Static(id="remote-status", classes="screen-title")
+        self.names: list[str] = []
+        self.next_url: str | None = None
+        self.catalog_done = False
+        self.reading_catalog = False
+        self.rows: dict[str, RemoteTag] = {}
+        self.tags_for: str | None = None
+        self.tags_complete = False
+        self.layers_for: str | None = None
+        self.problem = ""
+        self._follow_timer: Timer | None = None
+        self._layers_timer: Timer | None = None
+
+    @property
+    def imgtui(self) -> ImgtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield self.status
+        with Horizontal(id="remote-top"):
+            yield self.repos
+            yield self.tags
+        with Vertical(id="remote-layers-pane"):
+            yield self.history
+            yield self.detail
+        yield FilterBar(id="remote-filter")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._titles()
+        self._status("opening …")
+        self.read_catalog(None)
+
+    # -- workers ---------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="registry-catalog", exit_on_error=False, description="Catalog")
+    def read_catalog(self, next_url: str | None) -> None:
+        if next_url is None:
+            self.registry.ping()
+        page = self.registry.catalog(next_url)
+        self.post_message(CatalogPage(page.names, page.next_url, next_url is None))
+
+    @work(thread=True, exclusive=True, group="registry-tags", exit_on_error=False, description="Tags")
+    def read_tags(self, repository: str) -> None:
+        worker = get_current_worker()
+        page = self.registry.tags(repository)
+        tags = sorted(page.names)
+        self.post_message(TagsListed(repository, tags, page.next_url is None))
+        while page.next_url and not worker.is_cancelled:
+            page = self.registry.tags(repository, page.next_url)
+            tags = sorted([*tags, *page.names])
+            self.post_message(TagsListed(repository, tags, page.next_url is None))
+
+        def report(tag: str, rows: list[RemoteTag]) -> None:
+            self.post_message(TagsFilled(repository, tag, rows))
+
+        fill(self.registry, repository, tags, report, lambda: worker.is_cancelled)
+
+    @work(thread=True, exclusive=True, group="registry-layers", exit_on_error=False, description="Layers")
+    def read_layers(self, row: RemoteTag) -> None:
+        if row.parent:
+            filled = platform_row(self.registry, row)
+            if filled.error:
+                self.post_message(LayersRead(row.key, filled, (), filled.error))
+                return
+            row = filled
+        manifest = self.registry.manifest(row.repository, row.digest or row.tag)
+        if manifest.is_index:
+            note = f"{manifest.kind}: pick one of its platform rows"
+            self.post_message(LayersRead(row.key, None, (), note))
+            return
+        config = self.registry.config(row.repository, manifest)
+        self.post_message(LayersRead(row.key, row if row.parent else None, config.history))
+
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False, description="Delete")
+    def prepare_delete(self, repository: str, tag: str) -> None:
+        plan = plan_delete(self.registry, repository, tag)
+        self.app.call_from_thread(self._confirm_delete, plan)
+
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False, description="Delete")
+    def run_delete(self, plan: DeletePlan) -> None:
+        try:
+            gone = execute_delete(self.registry, plan)
+        except PlanChanged as changed:
+            self.app.call_from_thread(self.notify, str(changed), severity="warning")
+            self.app.call_from_thread(self._confirm_delete, changed.plan)
+            return
+        where = f"{self.registry.host}/{plan.repository}"
+        lines = [OutcomeLine("deleted", f"Deleted {where}@{plan.digest}")]
+        lines += [OutcomeLine("untagged", f"Tag gone: {where}:{t}") for t in gone]
+        lines.append(OutcomeLine("info", "Space comes back when the registry's garbage collection runs"))
+        self.imgtui.post_message(Outcome(lines))
+        self.app.call_from_thread(self._deleted, plan, gone)
+
+    # -- one place for the workers' errors --------------------------------------------------------------
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or not self.is_attached:
+            return
+        worker, error = event.worker, event.worker.error
+        message = str(error) if isinstance(error, RegistryError) else f"{type(error).__name__}: {error}"
+        if worker.group == "registry-catalog":
+            self.reading_catalog = False
+        if worker.group == "registry-layers":
+            self.history.set_items([])
+            self.detail.update(Text(message, style="red"))
+        self.problem = message
+        self._status()
+        if isinstance(error, AuthRequired):
+            self.notify(f"{message}. A logs in (kept in memory).", title="Login needed", severity="error")
+            self.action_login()
+            return
+        timeout = 15 if isinstance(error, DeleteDisabled) else 8
+        self.notify(message, title=worker.description or "Registry", severity="error", timeout=timeout)
+
+    # -- what the workers tell us ----------------------------------------------------------------------
+    def on_catalog_page(self, message: CatalogPage) -> None:
+        if message.first:
+            self.names = []
+        self.problem = ""
+        self.names.extend(message.names)
+        self.next_url = message.next_url
+        self.catalog_done = message.next_url is None
+        self.reading_catalog = False
+        self.repos.set_items(list(self.names))
+        self._titles()
+        self._status()
+        if message.first:
+            self._follow_repo()
+        self._maybe_more()
+
+    def on_tags_listed(self, message: TagsListed) -> None:
+        if message.repository != self.tags_for:
+            return
+        for tag in message.tags:
+            self.rows.setdefault(tag, RemoteTag(message.repository, tag))
+        self.tags_complete = message.complete
+        self._show_rows()
+
+    def on_tags_filled(self, message: TagsFilled) -> None:
+        if message.repository != self.tags_for:
+            return
+        self.rows[message.tag] = message.rows[0]
+        for child in message.rows[1:]:
+            self.rows.setdefault(child.key, child)
+        self._show_rows()
+        current = self.tags.current
+        if current is not None and current.tag == message.tag and self.layers_for != current.key:
+            self._follow_tag()
+
+    def on_layers_read(self, message: LayersRead) -> None:
+        if message.row is not None and message.row.key in self.rows:
+            self.rows[message.row.key] = message.row
+            self._show_rows()
+        if message.key != self.layers_for:
+            return
+        self.history.set_items(list(message.layers))
+        self._titles()
+        self.detail.update(Text(message.note, style="italic") if message.note else self._tag_detail())
+
+    # -- panes following each other --------------------------------------------------------------------
+    def _show_rows(self) -> None:
+        ordered: list[RemoteTag] = []
+        children: dict[str, list[RemoteTag]] = {}
+        for row in self.rows.values():
+            if row.parent:
+                children.setdefault(row.parent, []).append(row)
+        for key in sorted(k for k, r in self.rows.items() if not r.parent):
+            ordered.append(self.rows[key])
+            ordered.extend(children.get(key, ()))
+        self.tags.set_items(ordered)
+        self._titles()
+
+    @on(DataTable.RowHighlighted, "#remote-repos")
+    def _repo_moved(self) -> None:
+        self._maybe_more()
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+        self._follow_timer = self.set_timer(FOLLOW_DELAY, self._follow_repo)
+
+    def _follow_repo(self) -> None:
+        self._follow_timer = None
+        name = self.repos.current
+        if name == self.tags_for:
+            return
+        self.tags_for, self.rows, self.tags_complete = name, {}, False
+        self.layers_for = None
+        self.tags.set_items([])
+        self.history.set_items([])
+        self.detail.update("")
+        self._titles()
+        if name is not None:
+            self.read_tags(name)
+
+    @on(DataTable.RowHighlighted, "#remote-tags")
+    def _tag_moved(self) -> None:
+        if self._layers_timer is not None:
+            self._layers_timer.stop()
+        self._layers_timer = self.set_timer(FOLLOW_DELAY, self._follow_tag)
+        self.detail.update(self._tag_detail())
+
+    def _follow_tag(self) -> None:
+        self._layers_timer = None
+        row = self.tags.current
+        if row is None or not row.loaded and not row.parent:
+            return  # its details are still coming; TagsFilled calls back
+        if row.key == self.layers_for:
+            return
+        self.layers_for = row.key
+        self.history.set_items([])
+        self._titles()
+        if row.error:
+            self.detail.update(Text(row.error, style="red"))
+            return
+        self.read_layers(row)
+
+    @on(DataTable.RowSelected, "#remote-repos")
+    def _repo_chosen(self) -> None:
+        self.tags.focus()
+
+    @on(DataTable.RowSelected, "#remote-tags")
+    def _tag_chosen(self) -> None:
+        self.history.focus()
+
+    @on(ItemTable.Filtered)
+    def _filtered(self, event: ItemTable.Filtered) -> None:
+        if event.table is self.repos:
+            self._maybe_more()
+        self._titles()
+
+    def _maybe_more(self) -> None:
+        """The catalog is read lazily: the next page when the cursor nears the end, all of it to filter."""
+        if self.catalog_done or self.reading_catalog or self.next_url is None:
+            return
+        near_end = self.repos.cursor_row >= self.repos.row_count - MORE_WHEN_WITHIN
+        if near_end or self.repos.filter_text or self.repos.row_count < self.repos.size.height:
+            self.reading_catalog = True
+            self.read_catalog(self.next_url)
+
+    def _tag_detail(self) -> Text:
+        row = self.tags.current
+        if row is None:
+            return Text("")
+        text = Text()
+        text.append(f"{self.registry.host}/{row.reference}", style="bold")
+        if row.digest:
+            text.append(f"\n{row.digest}")
+        if row.error:
+            text.append(f"\n{row.error}", style="red")
+        return text
+
+    def _titles(self) -> None:
+        more = "" if self.catalog_done else "+ more as you scroll"
+        self.repos.set_title(self.repos.title("Repositories") + (f" {more}" if more else ""))
+        label = f"Tags of {self.tags_for}" if self.tags_for else "Tags"
+        reading = "" if self.tags_complete or self.tags_for is None else " listing …"
+        self.tags.set_title(self.tags.title(label) + reading)
+        row = self.tags.current
+        shown = row is not None and self.layers_for
+        self.history.set_title(f"Layers of {row.reference}" if row is not None and shown else "Layers")
+
+    def _status(self, note: str | None = None) -> None:
+        text = Text()
+        text.append(f"Registry {self.registry.describe()}", style="bold")
+        if note:
+            text.append(f"  │ {note}")
+        elif self.problem:
+            text.append(f"  │ {self.problem}", style="bold red")
+        self.status.update(text)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        focused = self.focused
+        target = focused if isinstance(focused, ItemTable) else self.repos
+        self.query_one(FilterBar).open_for(target)
+
+    def action_reload(self) -> None:
+        """Read the catalog again (and the open repository's tags)."""
+        self.tags_for = None
+        self.problem = ""
+        self._status("reloading …")
+        self.read_catalog(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_login(self) -> None:
+        def chosen(answer: tuple[str, str, str] | None) -> None:
+            if answer is None:
+                return
+            _, user, password = answer
+            self.registry.set_credentials(user, password)
+            self.action_reload()
+
+        self.app.push_screen(
+            LoginDialog(self.registry.host, title="Log in to this registry (kept in memory only)"), chosen
+        )
+
+    def action_delete(self) -> None:
+        row = self.tags.current
+        if row is None or not row.loaded:
+            self.notify("Wait for the tag's details, or pick a tag", severity="warning")
+            return
+        if row.parent:
+            self.notify(
+                f"This is one platform of the index {row.parent}: delete the index tag instead "
+                "(deleting a platform's manifest would break the index)",
+                severity="warning",
+            )
+            return
+        self._status(f"finding every tag of {row.repository} on the same digest …")
+        self.prepare_delete(row.repository, row.tag)
+
+    def _confirm_delete(self, plan: DeletePlan) -> None:
+        self._status()
+
+        def chosen(go: bool | None) -> None:
+            if go:
+                self._status(f"deleting {plan.repository}@{plan.digest[:19]} …")
+                self.run_delete(plan)
+
+        others = [t for t in plan.siblings if t != plan.tag]
+        warnings = [f"{len(others)} more tag(s) go with it"] if others else []
+        if plan.in_index:
+            warnings.append(f"an index uses it: {', '.join(plan.in_index)}")
+        banner = "; ".join(warnings) or None
+        self.app.push_screen(
+            ChoiceDialog(
+                f"Delete {self.registry.host}/{plan.repository}:{plan.tag}?",
+                plan.lines(),
+                [Choice(("y",), "delete", True, danger=True), Choice(("n",), "keep", False)],
+                banner=banner,
+                id="delete-dialog",
+            ),
+            chosen,
+        )
+
+    def _deleted(self, plan: DeletePlan, gone: list[str]) -> None:
+        self.notify(
+            f"Deleted {plan.repository}@{plan.digest[:19]}: tags {', '.join(gone)} are gone. Space comes "
+            "back when the registry's garbage collection runs.",
+            title="Deleted",
+            timeout=10,
+        )
+        self.tags_for = None
+        self._status()
+        self._follow_repo()
+
+    def action_pull(self) -> None:
+        row = self.tags.current
+        if row is None:
+            return
+        reference = f"{self.registry.host}/{row.reference}"
+        if self.imgtui.start_pull(reference):
+            self.notify(f"Pulling {reference}; escape shows its progress in the images view", timeout=5)
