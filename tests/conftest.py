@@ -200,6 +200,18 @@ def filled_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[Filled]
 
 
 @pytest.fixture(scope="session")
+def wide_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[str]:
+    """A real registry with 60 repositories (wide-00 … wide-59), for reading the catalog lazily."""
+    running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-wide-", dir="/tmp")))
+    push(api, "busybox:latest", f"{running.address}/wide-00:latest")
+    raw = Raw(running.address)
+    for n in range(1, 60):
+        raw.copy("wide-00", "latest", f"wide-{n:02d}", "latest")
+    yield running.address
+    running.stop()
+
+
+@pytest.fixture(scope="session")
 def nodelete_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[str]:
     """A real registry with storage.delete.enabled: false, holding `keep:me`."""
     running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-nodel-", dir="/tmp")), delete=False)

@@ -197,7 +197,7 @@ class RegistryScreen(Screen[None]):
             self.reading_catalog = False
         if worker.group == "registry-layers":
             self.history.set_items([])
-            self.detail.update(Text(message, style="red"))
+        self.detail.update(Text(message, style="red"))  # whole, where the status line would cut it
         self.problem = message
         self._status()
         if isinstance(error, AuthRequired):
@@ -310,6 +310,7 @@ class RegistryScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#remote-repos")
     def _repo_chosen(self) -> None:
+        self._follow_repo()
         self.tags.focus()
 
     @on(DataTable.RowSelected, "#remote-tags")
@@ -319,7 +320,9 @@ class RegistryScreen(Screen[None]):
     @on(ItemTable.Filtered)
     def _filtered(self, event: ItemTable.Filtered) -> None:
         if event.table is self.repos:
-            self._maybe_more()
+            self._repo_moved()
+        elif event.table is self.tags:
+            self._tag_moved()
         self._titles()
 
     def _maybe_more(self) -> None:
