@@ -6,17 +6,21 @@
 - container `commit_test2` (stopped) still uses `commit_test:first`, so `rmi` of it conflicts (seed 000).
 - `my-image-name:0.0` and `alicek107/my-image-name:0.0`: one ID, two names (export + import, seed 004).
 - `demo/app:latest` committed twice: the first commit is left dangling (`<none>`).
+- in the sandbox registry (seed 002): demo/app, team/tools (two tags on one digest), base/os with a manifest
+  list; local names in every state the registry view compares (pushed, differs, not pushed).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import tarfile
 import time
 from pathlib import Path
 
 import docker
+import requests
 
 from imgtui.sandbox import BUSYBOX
 
@@ -117,8 +121,49 @@ def seed(docker_host: str, registry: str | None = None) -> list[str]:
     if registry and f"{registry}/demo/app:latest" not in names:
         api.tag("demo/app:latest", f"{registry}/demo/app", "latest")
         made.append(f"{registry}/demo/app:latest (a name for the sandbox registry, not pushed)")
+    if registry and f"{registry}/team/tools:stable" not in names:
+        made += fill_registry(api, registry)
     api.close()
     return made
+
+
+def _push(api: docker.APIClient, source: str, target: str) -> None:
+    repository, tag = target.rsplit(":", 1)
+    api.tag(source, repository, tag)
+    for line in api.push(repository, tag, stream=True, decode=True):
+        if "error" in line:
+            raise RuntimeError(f"push {target}: {line['error']}")
+
+
+def fill_registry(api: docker.APIClient, registry: str) -> list[str]:
+    """Content for the registry view (seed 002): a few repositories, two tags on one digest, a manifest
+    list, and local names that are pushed, outdated, or never pushed."""
+    _push(api, "demo/app:latest", f"{registry}/demo/app:latest")
+    _push(api, "commit_test:second", f"{registry}/team/tools:v2")
+    _push(api, "commit_test:second", f"{registry}/team/tools:stable")
+    _push(api, "busybox:latest", f"{registry}/base/os:latest")
+    _push(api, "commit_test:second", f"{registry}/base/os:extended")
+    v2 = "application/vnd.docker.distribution.manifest.v2+json"
+    entries = []
+    for tag, platform in (("latest", ("linux", "amd64")), ("extended", ("linux", "arm64"))):
+        answer = requests.get(
+            f"http://{registry}/v2/base/os/manifests/{tag}", headers={"Accept": v2}, timeout=10
+        )
+        answer.raise_for_status()
+        digest = answer.headers["Docker-Content-Digest"]
+        where = {"os": platform[0], "architecture": platform[1]}
+        entries.append({"mediaType": v2, "digest": digest, "size": len(answer.content), "platform": where})
+    kind = "application/vnd.docker.distribution.manifest.list.v2+json"
+    body = {"schemaVersion": 2, "mediaType": kind, "manifests": entries}
+    url = f"http://{registry}/v2/base/os/manifests/multi"
+    requests.put(url, data=json.dumps(body), headers={"Content-Type": kind}, timeout=10).raise_for_status()
+    api.tag("commit_test:first", f"{registry}/team/tools", "stable")  # the local name now differs
+    api.tag("demo/app:latest", f"{registry}/demo/app", "next")  # never pushed
+    return [
+        f"pushed to {registry}: demo/app:latest, team/tools:v2 and :stable (one digest), base/os:latest",
+        f"{registry}/base/os:multi: a manifest list (its arm64 entry is a relabelled amd64 image, for show)",
+        f"local {registry}/team/tools:stable now names another image (differs); demo/app:next is not pushed",
+    ]
 
 
 def write_rootfs(path: Path) -> Path:
