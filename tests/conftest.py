@@ -55,7 +55,7 @@ def sandbox() -> Iterator[Sandbox]:
     box = Sandbox(state)
     try:
         box.start()
-        seed(box.docker_host, box.registry)
+        seed(box.docker_host, box.registry, fill=False)
     except Exception:
         box.destroy()
         raise

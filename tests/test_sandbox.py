@@ -48,3 +48,52 @@ def test_cli_prints_the_docker_host_and_never_the_system_socket(sandbox: Sandbox
     )  # fmt: skip
     assert '"dockerd": "running"' in status.stdout
     assert sandbox.registry in status.stdout
+
+
+def test_seed_fills_a_registry_for_the_registry_view(sandbox, api) -> None:  # type: ignore[no-untyped-def]
+    """What `python -m imgtui.sandbox demo` shows in the registry view (R), on a registry of its own here."""
+    import tempfile
+    from pathlib import Path
+
+    from imgtui.registry import Registry
+    from imgtui.registry.operations import plan_delete, remote_status
+    from imgtui.sandbox.seed import fill_registry
+    from tests.registries import run_registry
+
+    running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-seed-", dir="/tmp")))
+    host = running.address
+    try:
+        fill_registry(api, host)
+        registry = Registry(host)
+        assert registry.catalog().names == ("base/os", "demo/app", "team/tools")
+        assert plan_delete(registry, "team/tools", "v2").siblings == ("stable", "v2")
+        multi = registry.manifest("base/os", "multi")
+        assert multi.kind == "docker list" and [p.platform for p in multi.platforms] == [
+            "linux/amd64",
+            "linux/arm64",
+        ]
+
+        def local_digests(ref: str) -> list[str]:
+            repo = ref.rsplit(":", 1)[0]
+            return [
+                d.split("@")[1] for d in api.inspect_image(ref)["RepoDigests"] if d.startswith(repo + "@")
+            ]
+
+        assert (
+            remote_status(registry, "team/tools", "v2", local_digests(f"{host}/team/tools:v2")).state
+            == "up to date"
+        )
+        assert (
+            remote_status(registry, "team/tools", "stable", local_digests(f"{host}/team/tools:stable")).state
+            == "differs"
+        )
+        assert (
+            remote_status(registry, "demo/app", "next", local_digests(f"{host}/demo/app:next")).state
+            == "not pushed"
+        )
+    finally:
+        for image in api.images():
+            for name in image.get("RepoTags") or ():
+                if name.startswith(host + "/"):
+                    api.remove_image(name)
+        running.stop()

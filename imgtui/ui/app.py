@@ -359,6 +359,7 @@ class ImgtuiApp(TransferActions):
             self._history_timer = None
         if tag is not None and tag.image.id == self._layers_for:
             self._layers_tag = tag
+            self._check_remote(tag)
             return
         if self._layers_tag is None or tag is None:
             self._show_layers_of(tag)
@@ -412,10 +413,10 @@ class ImgtuiApp(TransferActions):
         if tag.repository == NONE:
             return f"Layers of {tag.image.short_id}"
         others = [n for n in tag.image.names if n != tag.ref]
-        also = f"; also named {', '.join(others)}" if others else ""
+        also = f" · also named {', '.join(others)}" if others else ""
         remote = self._remote.get((tag.ref, tag.image.id))
         pushed = f" · registry: {remote.state}" if remote is not None else ""
-        return f"Layers of {tag.ref} ({tag.image.short_id}{also}){pushed}"
+        return f"Layers of {tag.ref} ({tag.image.short_id}){pushed}{also}"
 
     # -- local vs remote -------------------------------------------------------------------------------
     def registry(self, address: str, insecure: bool = False) -> Registry:

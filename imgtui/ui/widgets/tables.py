@@ -313,7 +313,7 @@ class RepositoryTable(ItemTable[Repository]):
 class TagTable(ItemTable[Tag]):
     """Tags of one repository: tag, short ID, created, size, and how many other names share the ID."""
 
-    COLUMNS = (("tag", "Tag", 0), ("id", "Image ID", 12), ("created", "Created", 13), ("size", "Size", 7))
+    COLUMNS = (("tag", "Tag", 0), ("id", "Image ID", 12), ("created", "Created", 14), ("size", "Size", 7))
     FLEX = {"tag": (1, 6)}
     NOUN = "tags"
     MARKABLE = True
@@ -362,7 +362,7 @@ class LayerTable(ItemTable[Layer]):
 
     COLUMNS = (
         ("id", "Image", 12),
-        ("created", "Created", 13),
+        ("created", "Created", 14),
         ("created_by", "Created by", 0),
         ("size", "Size", 7),
         ("comment", "Comment", 0),
@@ -405,7 +405,7 @@ class ContainerTable(ItemTable[Container]):
         ("id", "Container ID", 12),
         ("image", "Image", 0),
         ("command", "Command", 0),
-        ("created", "Created", 13),
+        ("created", "Created", 14),
         ("status", "Status", 0),
         ("name", "Name", 0),
     )
