@@ -16,10 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from imgtui.engine import Engine
+from imgtui.registry import Registry
 from imgtui.sandbox import Sandbox
 from imgtui.sandbox.seed import seed
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
+from imgtui.ui.screens.registry import RegistryScreen
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -106,6 +108,37 @@ async def prune(pilot: Pilot[None], app: ImgtuiApp) -> None:
     await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
 
 
+def in_registry(address: str, repo: str, key: str, then: str = "") -> Steps:
+    """R, the sandbox registry, a repository, a tag row (and a key, e.g. d)."""
+
+    async def steps(pilot: Pilot[None], app: ImgtuiApp) -> None:
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.focused, Input))
+        await pilot.press("ctrl+u", *address, "enter")
+        await until(pilot, lambda: isinstance(app.screen, RegistryScreen))
+        screen = app.screen
+        assert isinstance(screen, RegistryScreen)
+        await until(pilot, lambda: screen.catalog_done)
+        await to_row(pilot, screen.repos, lambda r: r == repo)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.tags.row_count > 0 and all(r.loaded for r in screen.tags.items))
+        await to_row(pilot, screen.tags, lambda r: r.key == key)  # type: ignore[attr-defined]
+        await until(pilot, lambda: screen.layers_for == key and screen.history.row_count > 0)
+        if then:
+            await pilot.press(then)
+            await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+
+    return steps
+
+
+def remote_status(address: str) -> Steps:
+    async def steps(pilot: Pilot[None], app: ImgtuiApp) -> None:
+        await to_tag(pilot, app, f"{address}/team/tools", "stable")
+        await until(pilot, lambda: "registry: differs" in str(app.layers.border_title))
+
+    return steps
+
+
 async def main() -> None:
     box = Sandbox()
     box.start()
@@ -122,6 +155,17 @@ async def main() -> None:
     await shoot(host, "remove-refused.svg", (100, 30), refused)
     await shoot(host, "outcome-log.svg", (120, 36), outcome)
     await shoot(host, "prune.svg", (100, 30), prune)
+    platform = f"multi@{_platform_digest(box.registry, 'arm64')}"  # the arm64 row of base/os:multi
+    await shoot(host, "registry.svg", (120, 36), in_registry(box.registry, "base/os", platform))
+    await shoot(host, "registry-delete.svg", (120, 36), in_registry(box.registry, "team/tools", "v2", "d"))
+    await shoot(host, "remote-status.svg", (120, 36), remote_status(box.registry))
+
+
+def _platform_digest(address: str, arch: str) -> str:
+    registry = Registry(address)
+    return next(
+        p.digest for p in registry.manifest("base/os", "multi").platforms if p.platform.endswith(arch)
+    )
 
 
 if __name__ == "__main__":
