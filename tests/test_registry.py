@@ -257,3 +257,22 @@ def test_delete_preview_names_the_indexes_that_use_the_manifest(filled_registry:
     assert plan.siblings == ("docker",)
     assert plan.in_index == ("list (linux/amd64)",)
     assert "It is a platform of list (linux/amd64)" in "\n".join(plan.lines())
+
+
+def test_credentials_from_a_credential_helper(auth_registry: tuple[str, str, str], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """credHelpers in the docker config: docker-py runs `docker-credential-NAME get` (a real executable here,
+    speaking the helper protocol on stdin/stdout) and the registry accepts what it returns."""
+    address, user, password = auth_registry
+    helper = tmp_path / "bin" / "docker-credential-imgtuitest"
+    helper.parent.mkdir()
+    answer = json.dumps({"ServerURL": address, "Username": user, "Secret": password})
+    helper.write_text(f"#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho '{answer}'\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{helper.parent}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {address: "imgtuitest"}}))
+    registry = Registry(address)
+    registry.catalog()
+    assert registry.credentials is not None and registry.credentials.username == user
+    assert password not in registry.describe()

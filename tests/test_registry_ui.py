@@ -204,3 +204,20 @@ async def test_pull_from_the_registry_view_then_the_local_tag_is_up_to_date(  # 
         api.tag("busybox:latest", f"{host}/kinds", "second")  # the local name now means another image
         await wait_for(pilot, lambda: "registry: differs" in (app.layers.border_title or ""), timeout=20)
     api.remove_image(name)
+
+
+async def test_registry_option_opens_the_registry_view(docker_host: str, filled_registry: Filled) -> None:
+    """`imgtui --registry HOST` starts in the registry view; escape goes to the images."""
+    from imgtui.cli import build_parser
+
+    args = build_parser().parse_args(["--registry", filled_registry.address])
+    engine = Engine.connect(docker_host)
+    app = ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RegistryScreen))
+        screen = app.screen
+        assert isinstance(screen, RegistryScreen)
+        await wait_for(pilot, lambda: "kinds" in screen.repos.items)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.screen_stack[0] and app.loaded)
+    engine.close()
