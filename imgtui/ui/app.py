@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from docker.auth import resolve_repository_name
 from rich.text import Text
@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import (
@@ -31,10 +31,7 @@ from imgtui.engine import (
     credentials,
     describe,
 )
-from imgtui.registry import Registry, RegistryError, split_address
-from imgtui.registry.operations import RemoteStatus, remote_status
 from imgtui.ui import format as fmt
-from imgtui.ui.dialogs.registry import RegistryDialog
 from imgtui.ui.messages import (
     ConnectionChanged,
     DiskUsageRead,
@@ -46,12 +43,16 @@ from imgtui.ui.messages import (
 )
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.help import HelpScreen
-from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.transfers import TransferActions
 from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.job import JobBar
 from imgtui.ui.widgets.outcome import OutcomeLog
 from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, TagTable
+
+if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
+    from imgtui.registry import Registry
+    from imgtui.registry.operations import RemoteStatus
 
 RECONNECT_EVERY = 1.0
 """Seconds between pings while the engine is away."""
@@ -60,8 +61,9 @@ EVENT_BATCH_DELAY = 0.02
 DISK_USAGE_DELAY = 0.5
 """Disk usage (/system/df walks every layer) is read this long after a change, once for a burst of them,
 and kept off the path to the first screen."""
-HISTORY_DELAY = 0.05
-"""Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers."""
+HISTORY_DELAY = 0.08
+"""Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers: longer
+than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
 
 
 class ImgtuiApp(TransferActions):
@@ -133,11 +135,11 @@ class ImgtuiApp(TransferActions):
         """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
         self._containers_timer: Timer | None = None
         self._disk_timer: Timer | None = None
-        self.status = Static(id="status")
+        self.status = FixedLines(id="status")
         self.repos = RepositoryTable(id="repos")
         self.tags = TagTable(id="tags")
         self.layers = LayerTable(id="layers")
-        self.detail = Static(id="detail")
+        self.detail = FixedLines(id="detail")
         self.outcome = OutcomeLog(id="outcome")
         self.job_bar = JobBar(id="job")
 
@@ -421,6 +423,8 @@ class ImgtuiApp(TransferActions):
     # -- local vs remote -------------------------------------------------------------------------------
     def registry(self, address: str, insecure: bool = False) -> Registry:
         """The session's client for a registry (raises RegistryError for an address that is not one)."""
+        from imgtui.registry import Registry, split_address
+
         _, host = split_address(address)
         insecure = insecure or host in self.insecure_registries
         key = (address.strip(), insecure)
@@ -439,6 +443,9 @@ class ImgtuiApp(TransferActions):
 
     @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="Registry status")
     def check_remote(self, host: str, path: str, tag: Tag) -> None:
+        from imgtui.registry import RegistryError
+        from imgtui.registry.operations import RemoteStatus, remote_status
+
         try:
             registry = self.registry(host)
         except RegistryError as exc:
@@ -463,6 +470,7 @@ class ImgtuiApp(TransferActions):
                  if t.repository != NONE}  # fmt: skip
         known = sorted((set(credentials.known_registries()) | hosts) - {"docker.io", "index.docker.io"})
         known = [k for k in known if "docker.io" not in k]
+        from imgtui.ui.dialogs.registry import RegistryDialog
 
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer is not None:
@@ -471,6 +479,9 @@ class ImgtuiApp(TransferActions):
         self.push_screen(RegistryDialog(known, self.insecure_registries), chosen)
 
     def browse(self, address: str, insecure: bool) -> None:
+        from imgtui.registry import RegistryError
+        from imgtui.ui.screens.registry import RegistryScreen
+
         try:
             registry = self.registry(address, insecure)
         except RegistryError as exc:

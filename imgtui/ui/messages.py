@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from imgtui.engine import EngineEvent, Image, Layer, OutcomeLine
-from imgtui.registry.operations import RemoteStatus
+
+if TYPE_CHECKING:
+    from imgtui.registry.operations import RemoteStatus
 
 
 @dataclass

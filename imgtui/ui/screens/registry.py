@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import OutcomeLine
@@ -33,6 +33,7 @@ from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.messages import Outcome
 from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.remote_tables import RemoteLayerTable, RemoteRepoTable, RemoteTagTable
 from imgtui.ui.widgets.tables import ItemTable
 
@@ -92,8 +93,8 @@ class RegistryScreen(Screen[None]):
         self.repos = RemoteRepoTable(id="remote-repos")
         self.tags = RemoteTagTable(id="remote-tags")
         self.history = RemoteLayerTable(id="remote-layers")
-        self.detail = Static(id="remote-detail")
-        self.status = Static(id="remote-status", classes="screen-title")
+        self.detail = FixedLines(id="remote-detail")
+        self.status = FixedLines(id="remote-status", classes="screen-title")
         self.names: list[str] = []
         self.next_url: str | None = None
         self.catalog_done = False
