@@ -86,7 +86,9 @@ async def test_shared_id_is_marked_and_named(make_app, docker_host: str) -> None
         await wait_for(pilot, lambda: app.loaded)
         await move_to(pilot, app.repos, lambda r: r.name == "my-image-name")  # type: ignore[attr-defined]
         assert "0.0 +1" in row_text(app.tags, 0)
-        assert "also named alicek107/my-image-name:0.0" in str(app.layers.border_title)
+        # the layers pane follows once the cursor rests (HISTORY_DELAY)
+        named = "also named alicek107/my-image-name:0.0"
+        await wait_for(pilot, lambda: named in str(app.layers.border_title))
 
 
 async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_host: str) -> None:

@@ -291,6 +291,8 @@ class ImgtuiApp(TransferActions):
 
     def _reload_containers(self) -> None:
         self._containers_timer = None
+        if not (self.showing and self.screen_stack):  # the app is closing: no screen to reload
+            return
         if isinstance(self.screen, ContainersScreen):
             self.screen.action_reload()
 
@@ -427,7 +429,7 @@ class ImgtuiApp(TransferActions):
 
         _, host = split_address(address)
         insecure = insecure or host in self.insecure_registries
-        key = (address.strip(), insecure)
+        key = (host, insecure)  # one client per registry, however its address was written
         if key not in self.registries:
             self.registries[key] = Registry(address, insecure=insecure)
         return self.registries[key]

@@ -196,6 +196,9 @@ class RegistryScreen(Screen[None]):
         message = str(error) if isinstance(error, RegistryError) else f"{type(error).__name__}: {error}"
         if worker.group == "registry-catalog":
             self.reading_catalog = False
+        if worker.group == "registry-tags":
+            self.tags_complete = True  # nothing more is coming
+            self._titles()
         if worker.group == "registry-layers":
             self.history.set_items([])
         self.detail.update(Text(message, style="red"))  # whole, where the status line would cut it
