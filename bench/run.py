@@ -72,10 +72,13 @@ def probe(name: str, host: str) -> list[str]:
 
 
 def startup_pair(host: str, repeat: int) -> tuple[float, float]:
-    """Median whole-process start-up of imgtui and of the floor app, on `host`."""
-    ours = statistics.median(timed_process(probe("startup_probe.py", host))[0] for _ in range(repeat))
-    floor = statistics.median(timed_process(probe("floor_probe.py", host))[0] for _ in range(repeat))
-    return ours, floor
+    """Median whole-process start-up of imgtui and of the floor app, on `host`, run in turns (one after the
+    other, `repeat` times) so that the machine drifting during the measure weighs on both alike."""
+    ours, floor = [], []
+    for _ in range(repeat):
+        ours.append(timed_process(probe("startup_probe.py", host))[0])
+        floor.append(timed_process(probe("floor_probe.py", host))[0])
+    return statistics.median(ours), statistics.median(floor)
 
 
 def socket_path(name: str) -> Path:

@@ -24,6 +24,7 @@ from imgtui.engine import Engine
 from imgtui.sandbox import Sandbox
 from imgtui.sandbox.proxy import EngineProxy
 from imgtui.sandbox.seed import seed
+from imgtui.ui.app import ImgtuiApp
 from tests.registries import (
     DOCKER_LIST,
     DOCKER_V2,
@@ -102,6 +103,14 @@ def proxy(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     p = EngineProxy(sandbox.socket, path).start()
     yield p
     p.stop()
+
+
+@pytest.fixture
+def app(docker_host: str) -> Iterator[ImgtuiApp]:
+    """The app on the sandbox engine, following its events."""
+    engine = Engine.connect(docker_host)
+    yield ImgtuiApp(engine)
+    engine.close()
 
 
 @pytest.fixture

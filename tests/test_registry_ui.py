@@ -3,7 +3,6 @@ fixtures start and fill through the sandbox engine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -21,13 +20,6 @@ from tests.conftest import Filled, wait_for
 from tests.registries import push
 from tests.test_app import screen_text
 from tests.test_removal import exists, log, open_tag
-
-
-@pytest.fixture
-def app(docker_host: str) -> Iterator[ImgtuiApp]:
-    engine = Engine.connect(docker_host)
-    yield ImgtuiApp(engine)
-    engine.close()
 
 
 async def open_registry(pilot, app: ImgtuiApp, address: str) -> RegistryScreen:  # type: ignore[no-untyped-def]

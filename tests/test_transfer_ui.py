@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
-from imgtui.engine import Engine
 from imgtui.sandbox import Sandbox
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
@@ -19,13 +17,6 @@ from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.screens.containers import ContainersScreen
 from tests.conftest import wait_for
 from tests.test_removal import exists, log, open_tag
-
-
-@pytest.fixture
-def app(docker_host: str) -> Iterator[ImgtuiApp]:
-    engine = Engine.connect(docker_host)
-    yield ImgtuiApp(engine)
-    engine.close()
 
 
 async def answer(pilot, app: ImgtuiApp, text: str) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from imgtui.registry import RemoteLayer, RemoteTag
 from imgtui.ui import format as fmt
-from imgtui.ui.widgets.tables import Cell, ItemTable, right
+from imgtui.ui.widgets.tables import Cell, ItemTable, PositionTable, right
 
 WAITING = Text("…", style="dim")
 
@@ -63,7 +63,7 @@ class RemoteTagTable(ItemTable[RemoteTag]):
         return f"{item.tag} {item.digest} {item.platform} {item.kind}"
 
 
-class RemoteLayerTable(ItemTable[RemoteLayer]):
+class RemoteLayerTable(PositionTable[RemoteLayer]):
     """An image config's history, newest first, with the compressed size of each layer in the registry."""
 
     COLUMNS = (
@@ -74,17 +74,6 @@ class RemoteLayerTable(ItemTable[RemoteLayer]):
     )
     FLEX = {"created_by": (2, 16), "comment": (1, 10)}
     NOUN = "layers"
-
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id)
-        self._index: dict[int, int] = {}
-
-    def set_items(self, items: list[RemoteLayer]) -> None:
-        self._index = {id(layer): n for n, layer in enumerate(items)}
-        super().set_items(items)
-
-    def item_key(self, item: RemoteLayer) -> str:
-        return str(self._index.get(id(item), id(item)))
 
     def cells(self, item: RemoteLayer) -> tuple[Cell, ...]:
         size: Cell = right(fmt.size(item.size)) if item.size is not None else Text("   none", style="dim")

@@ -75,14 +75,19 @@ class ItemTable(DataTable[Cell], Generic[T]):
         self._cell_cache: dict[str, tuple[object, bool, int, tuple[Cell, ...]]] = {}
         self.marked: set[str] = set()
         """Keys of the rows marked with space (kept across filtering and live updates)."""
+        self._sized = False
+        """False until the first resize: before it the widths are not known, and rows made then would be
+        made again (at start-up, 1000 rows twice in each pane)."""
 
     def on_mount(self) -> None:
         self._widths = self._column_widths(0)
         self._add_columns()
 
     def on_resize(self) -> None:
-        widths = self._column_widths(self.scrollable_content_region.width)
-        if widths != self._widths:
+        width = self.scrollable_content_region.width
+        widths = self._column_widths(width)
+        if widths != self._widths or (width and not self._sized):
+            self._sized = self._sized or width > 0
             self._widths = widths
             self._show(rebuild=True)
 
@@ -141,7 +146,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
         self._show()
 
     def select_key(self, key: str) -> bool:
-        if key in self._cells:
+        if key in self._by_key:
             self.move_cursor(row=self._keys.index(key), animate=False)
             return True
         return False
@@ -192,6 +197,9 @@ class ItemTable(DataTable[Cell], Generic[T]):
         visible = [i for i in self._items if not needle or needle in self.haystack(i).casefold()]
         keys = [self.item_key(i) for i in visible]
         self._by_key = dict(zip(keys, visible, strict=True))
+        if not self._sized:  # the rows are made at the first resize; `current` already works
+            self._keys, self._cells = keys, {}
+            return
         cells = self._all_cells(keys, visible, fresh=rebuild)
         if not rebuild and self.row_count == len(self._keys) and self._patch(keys, cells):
             return
@@ -357,7 +365,22 @@ class TagTable(ItemTable[Tag]):
         return f"{item.tag} {item.image.short_id}"
 
 
-class LayerTable(ItemTable[Layer]):
+class PositionTable(ItemTable[T]):
+    """Rows keyed by their position: history rows need not be unique (several `<missing>` layers)."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._index: dict[int, int] = {}
+
+    def set_items(self, items: list[T]) -> None:
+        self._index = {id(item): n for n, item in enumerate(items)}
+        super().set_items(items)
+
+    def item_key(self, item: T) -> str:
+        return str(self._index.get(id(item), id(item)))
+
+
+class LayerTable(PositionTable[Layer]):
     """`docker history` of one image, newest layer first."""
 
     COLUMNS = (
@@ -372,17 +395,8 @@ class LayerTable(ItemTable[Layer]):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
-        self._index: dict[int, int] = {}
         self.pending = False
         """True while the layers of the selected tag are being read (the old rows are cleared)."""
-
-    def item_key(self, item: Layer) -> str:
-        return str(self._index.get(id(item), id(item)))
-
-    def set_items(self, items: list[Layer]) -> None:
-        # History rows of `<missing>` layers share an ID; key them by position instead.
-        self._index = {id(layer): n for n, layer in enumerate(items)}
-        super().set_items(items)
 
     def cells(self, item: Layer) -> tuple[Cell, ...]:
         layer_id = Text(item.display_id, style="dim") if item.display_id == "<missing>" else item.display_id
