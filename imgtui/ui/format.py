@@ -27,3 +27,13 @@ def cut(text: str, width: int) -> str:
     """One line of at most `width` characters, with an ellipsis when something was cut."""
     line = " ".join(text.split())
     return line if len(line) <= width else line[: max(width - 1, 0)] + "…"
+
+
+def cut_middle(text: str, width: int) -> str:
+    """Like `cut`, but the ellipsis goes in the middle: `127.0…/base/os` keeps the registry and the name."""
+    line = " ".join(text.split())
+    if len(line) <= width:
+        return line
+    keep = max(width - 1, 0)
+    head = keep // 3
+    return line[:head] + "…" + (line[len(line) - (keep - head) :] if keep - head else "")

@@ -21,7 +21,7 @@ class RemoteRepoTable(ItemTable[str]):
         return item
 
     def cells(self, item: str) -> tuple[Cell, ...]:
-        return (fmt.cut(item, self.width_of("name")),)
+        return (fmt.cut_middle(item, self.width_of("name")),)
 
     def haystack(self, item: str) -> str:
         return item

@@ -310,7 +310,7 @@ class RepositoryTable(ItemTable[Repository]):
         name = (
             Text(item.name, style="dim italic")
             if item.name == NONE
-            else fmt.cut(item.name, self.width_of("name"))
+            else fmt.cut_middle(item.name, self.width_of("name"))
         )
         return (name, right(str(len(item.tags)), 4), right(fmt.size(item.size)))
 
