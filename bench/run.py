@@ -297,10 +297,8 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row
                 ours_keys, floor_keys = latency_in_process(host, size, min(moves, size - 1), fps)
                 for p in (50, 95):
                     ours_p, floor_p = percentile(ours_keys, p) * 1000, percentile(floor_keys, p) * 1000
-                    if fps == 60:
-                        label, target = f"key→repaint p{p}, {size} tags", ""
-                    else:
-                        label, target = f"  p{p} with frame pacing off", "p95 ≤ 16 ms" if p == 95 else ""
+                    target = "p95 ≤ 16 ms" if p == 95 else ""
+                    label = f"key→repaint p{p}, {size} tags" if fps == 60 else f"  p{p} with frame pacing off"
                     rows.append(Row(size, label, ours_p, floor_p, "ms", target))
 
             slow = EngineProxy(box.socket, socket_path("s.sock"), delay=0.05).start()
