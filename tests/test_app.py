@@ -97,6 +97,10 @@ async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_h
         await wait_for(pilot, lambda: app.loaded)
         await move_to(pilot, app.repos, lambda r: r.name == NONE)  # type: ignore[attr-defined]
         assert all(t.image.dangling and t.tag == NONE for t in app.tags.shown_items)
+        dangling = app.tags.current
+        assert dangling is not None
+        # the layers pane follows once the cursor rests: wait for the dangling image's own layers
+        await wait_for(pilot, lambda: str(app.layers.border_title) == f"Layers of {dangling.image.short_id}")
         await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.pending)
         assert "build 1" in row_text(app.layers, 0), "the first demo/app build is the dangling one"
         assert "disk" in text_of(app, "#status") or "dangling" in text_of(app, "#status")
