@@ -276,3 +276,21 @@ def test_credentials_from_a_credential_helper(auth_registry: tuple[str, str, str
     registry.catalog()
     assert registry.credentials is not None and registry.credentials.username == user
     assert password not in registry.describe()
+
+
+def test_deleting_the_last_tags_says_the_repository_stays_listed(
+    filled_registry: Filled, api: docker.APIClient, unique: str
+) -> None:
+    host, repo = filled_registry.address, f"last-{unique}"
+    push(api, "busybox:latest", f"{host}/{repo}:only")
+    registry = Registry(host)
+    plan = plan_delete(registry, repo, "only")
+    assert f"{repo} keeps none of its 1 tags (the catalog still lists it)." in plan.lines()
+    execute_delete(registry, plan)
+    assert registry.all_tags(repo) == [], "tags/list answers null once every tag is gone"
+    page = registry.catalog()
+    names = list(page.names)
+    while page.next_url:
+        page = registry.catalog(page.next_url)
+        names += page.names
+    assert repo in names, "distribution keeps listing a repository with no tags"

@@ -124,7 +124,12 @@ class DeletePlan:
                 "manifest, and pulling that platform would fail."
             )
         kept = self.total_tags - len(self.siblings)
-        out.append(f"{self.repository} keeps {kept} of {self.total_tags} tags.")
+        if kept:
+            out.append(f"{self.repository} keeps {kept} of {self.total_tags} tags.")
+        else:
+            out.append(
+                f"{self.repository} keeps none of its {self.total_tags} tags (the catalog still lists it)."
+            )
         out.append("Space on the registry's disk comes back only when its garbage collection runs")
         out.append("(registry garbage-collect, with the registry stopped or read-only).")
         return out

@@ -29,6 +29,7 @@ from imgtui.registry.operations import (
     plan_delete,
     platform_row,
 )
+from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.messages import Outcome
@@ -344,8 +345,13 @@ class RegistryScreen(Screen[None]):
             return Text("")
         text = Text()
         text.append(f"{self.registry.host}/{row.reference}", style="bold")
-        if row.digest:
-            text.append(f"\n{row.digest}")
+        if row.parent:
+            text.append(f"  ({row.platform} of {row.repository}:{row.parent})")
+        facts = [row.digest if not row.parent else "", row.kind, row.platform if not row.parent else ""]
+        if row.size is not None:
+            facts.append(f"{fmt.size(row.size)} to pull (compressed)")
+        if facts := [f for f in facts if f]:
+            text.append("\n" + " · ".join(facts))
         if row.error:
             text.append(f"\n{row.error}", style="red")
         return text
@@ -357,8 +363,12 @@ class RegistryScreen(Screen[None]):
         reading = "" if self.tags_complete or self.tags_for is None else " listing …"
         self.tags.set_title(self.tags.title(label) + reading)
         row = self.tags.current
-        shown = row is not None and self.layers_for
-        self.history.set_title(f"Layers of {row.reference}" if row is not None and shown else "Layers")
+        if row is None or not self.layers_for:
+            self.history.set_title("Layers")
+        elif row.parent:
+            self.history.set_title(f"Layers of {row.repository}:{row.parent} for {row.platform}")
+        else:
+            self.history.set_title(f"Layers of {row.reference}")
 
     def _status(self, note: str | None = None) -> None:
         text = Text()
