@@ -146,6 +146,8 @@ async def main() -> None:
     api = docker.APIClient(base_url=box.docker_host, version="auto")
     if "scratch/copy:1" in {n for i in api.images() for n in i.get("RepoTags") or ()}:
         api.remove_image("scratch/copy:1")  # left by an interrupted run
+    # the seed's "differs" state, which a pull in the demo undoes
+    api.tag("commit_test:first", f"{box.registry}/team/tools", "stable")
     OUT.mkdir(exist_ok=True)
     host = box.docker_host
     await shoot(host, "imgtui.svg", (120, 36), layers)
