@@ -294,3 +294,17 @@ def test_deleting_the_last_tags_says_the_repository_stays_listed(
         page = registry.catalog(page.next_url)
         names += page.names
     assert repo in names, "distribution keeps listing a repository with no tags"
+
+
+def test_pull_references_take_a_digest() -> None:
+    from imgtui.engine.reference import BadReference, validate, validate_pull
+
+    digest = "sha256:" + "ab" * 32
+    assert validate_pull(f"127.0.0.1:5000/base/os@{digest}") == ("127.0.0.1:5000/base/os", digest)
+    assert validate_pull("base/os:1") == ("base/os", "1")
+    with pytest.raises(BadReference, match="not a digest"):
+        validate_pull("base/os@sha256:xyz")
+    with pytest.raises(BadReference, match="not both"):
+        validate_pull(f"base/os:1@{digest}")
+    with pytest.raises(BadReference, match="cannot be used as a new name"):
+        validate(f"base/os@{digest}")  # a digest is something to pull, never a name to give

@@ -190,6 +190,14 @@ async def test_pull_from_the_registry_view_then_the_local_tag_is_up_to_date(  # 
         await pilot.press("p")
         await wait_for(pilot, lambda: f"pull {name}: " in log(app), timeout=60)
         assert f"pull {name}: done" in log(app)
+        # one platform of an index, pulled by digest
+        arm64 = next(r for r in screen.tags.items if r.parent == "index" and r.platform == "linux/arm64")
+        await cursor_to(pilot, screen, arm64.key)
+        await pilot.press("p")
+        by_digest = f"{host}/kinds@{arm64.digest}"
+        await wait_for(pilot, lambda: f"pull {by_digest}: " in log(app), timeout=60)
+        assert f"pull {by_digest}: done" in log(app), log(app)
+        assert exists(api, by_digest)
         await pilot.press("escape")
         await open_tag(pilot, app, f"{host}/kinds", "second")
         await wait_for(pilot, lambda: "registry: up to date" in (app.layers.border_title or ""), timeout=20)

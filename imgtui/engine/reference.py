@@ -60,10 +60,36 @@ def validate(text: str) -> tuple[str, str]:
     return repo, tag or "latest"
 
 
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+
+
+def validate_pull(text: str) -> tuple[str, str]:
+    """`(repository, tag or digest)` of something to pull: a name as `validate` takes it, or
+    `NAME@sha256:...` (one platform of a multi-platform image, as the registry view offers it)."""
+    name = text.strip()
+    if "@" not in name:
+        return validate(name)
+    repo, _, digest = name.rpartition("@")
+    if not _DIGEST.fullmatch(digest):
+        raise BadReference(f"{digest!r} is not a digest (algorithm:hex, e.g. sha256:…)")
+    if ":" in repo.rsplit("/", 1)[-1]:
+        raise BadReference("give a tag or a digest, not both")
+    return validate(repo)[0], digest
+
+
 def problem(text: str) -> str | None:
     """validate's complaint as a sentence for a dialog, or None when the name will do."""
     try:
         validate(text)
+    except BadReference as bad:
+        return str(bad)
+    return None
+
+
+def pull_problem(text: str) -> str | None:
+    """validate_pull's complaint as a sentence for a dialog, or None."""
+    try:
+        validate_pull(text)
     except BadReference as bad:
         return str(bad)
     return None

@@ -14,7 +14,7 @@ import docker
 import docker.errors
 
 from imgtui.engine.errors import engine_words
-from imgtui.engine.reference import validate
+from imgtui.engine.reference import validate, validate_pull
 
 CHUNK = 1 << 20
 
@@ -241,8 +241,10 @@ def _stream(events: Any, what: str, report: Report, stop: Stop) -> tuple[list[st
 
 
 def pull(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
-    repo, tag = validate(name)
-    return _stream(api.pull(repo, tag=tag, stream=True, decode=True), f"pull {repo}:{tag}", report, stop)
+    """`docker pull NAME[:TAG]` or `NAME@DIGEST` (the engine takes a digest in the tag parameter)."""
+    repo, tag = validate_pull(name)
+    what = f"pull {repo}{'@' if '@' in name else ':'}{tag}"
+    return _stream(api.pull(repo, tag=tag, stream=True, decode=True), what, report, stop)
 
 
 def push(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:

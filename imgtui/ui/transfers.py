@@ -14,7 +14,7 @@ from textual import work
 from textual.message import Message
 
 from imgtui.engine import NONE, OutcomeLine, credentials, validate
-from imgtui.engine.reference import FORMAT, problem
+from imgtui.engine.reference import FORMAT, problem, pull_problem
 from imgtui.engine.transfer import Cancelled, Progress, SearchResult, TransferError, save_path_problem
 from imgtui.ui import format as fmt
 from imgtui.ui.actions import ImageActions
@@ -233,8 +233,8 @@ class TransferActions(ImageActions):
             if name:
                 self.start_pull(name)
 
-        hint = f"Image to pull: {FORMAT} (no registry means Docker Hub, no tag means latest)"
-        self.push_screen(NameDialog("Pull", hint, "", problem), chosen)
+        hint = f"Image to pull: {FORMAT} or NAME@sha256:… (no registry means Docker Hub, no tag means latest)"
+        self.push_screen(NameDialog("Pull", hint, "", pull_problem), chosen)
 
     def action_push(self) -> None:
         """Push the selected tag; a new name (registry/namespace/...) is tagged first."""
