@@ -28,16 +28,18 @@ class Catalog:
         self._images: dict[str, Image] = {}
         self._by_name: dict[str, str] = {}
         self._groups: dict[str, Repository] | None = None
-        self.replace_all(images)
-
-    def replace_all(self, images: Iterable[Image]) -> None:
-        self._images = {}
-        self._by_name = {}
-        self._groups = None
         for image in images:
             self._images[image.id] = image
             for name in image.names:
                 self._by_name[name] = image.id
+
+    @classmethod
+    def grouped(cls, images: Iterable[Image]) -> Catalog:
+        """A catalog with its repositories already grouped: built in a worker thread, it hands the UI's
+        event loop nothing left to compute."""
+        catalog = cls(images)
+        catalog._grouped()
+        return catalog
 
     def __len__(self) -> int:
         return len(self._images)

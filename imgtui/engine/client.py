@@ -173,6 +173,7 @@ class Engine:
                 return
             finally:
                 startup.listed.set()
+            # Only the first tag is wanted here; the app groups the list in its own worker meanwhile.
             repositories = Catalog(startup.images).repositories()
             if repositories and repositories[0].tags:
                 try:
@@ -205,6 +206,10 @@ class Engine:
         """All top-level images, dangling included, in one request (docker-py's images.list() makes N+1)."""
         rows = self._call("listing images", self.api.images)
         return [Image.from_summary(row) for row in rows]
+
+    def catalog(self) -> Catalog:
+        """All images, grouped into repositories here, in the calling (worker) thread."""
+        return Catalog.grouped(self.list_images())
 
     def inspect_image(self, id_or_name: str) -> Image | None:
         """The current state of one image, or None if it no longer exists."""

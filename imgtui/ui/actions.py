@@ -231,7 +231,7 @@ class ImageActions(App[None]):
         """(In a worker) the engine's current view of these images, for the panes: an inspect each for a
         few, one list request for many. Used after events and after the app's own actions."""
         if len(refs) > RELIST_OVER:
-            self.post_message(ImagesLoaded(self.engine.list_images()))
+            self.post_message(ImagesLoaded(self.engine.catalog()))
         else:
             self.post_message(ImagesChanged([(ref, self.engine.inspect_image(ref)) for ref in refs]))
 

@@ -194,7 +194,8 @@ class ImgtuiApp(TransferActions):
                 if self._stopping.is_set():
                     stream.close()
                     return
-                self.post_message(ImagesLoaded(startup[1] if startup else self.engine.list_images()))
+                catalog = Catalog.grouped(startup[1]) if startup else self.engine.catalog()
+                self.post_message(ImagesLoaded(catalog))
                 self.post_message(ConnectionChanged(True))
                 for event in stream:
                     if worker.is_cancelled:
@@ -215,7 +216,7 @@ class ImgtuiApp(TransferActions):
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False, description="Listing images")
     def load_images(self) -> None:
-        self.post_message(ImagesLoaded(self.engine.list_images()))
+        self.post_message(ImagesLoaded(self.engine.catalog()))
 
     @work(thread=True, group="inspect", exit_on_error=False, description="Reading changed images")
     def inspect_images(self, refs: list[str]) -> None:
@@ -248,7 +249,7 @@ class ImgtuiApp(TransferActions):
     def on_images_loaded(self, message: ImagesLoaded) -> None:
         if not self.showing:
             return
-        self.catalog.replace_all(message.images)
+        self.catalog = message.catalog
         self.loaded = True
         self._refresh_views()
         self._schedule_disk_usage()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from imgtui.engine import EngineEvent, Image, Layer, OutcomeLine
+from imgtui.engine import Catalog, EngineEvent, Image, Layer, OutcomeLine
 
 if TYPE_CHECKING:
     from imgtui.registry.operations import RemoteStatus
@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class ImagesLoaded(Message):
-    """A whole image list (start-up, `r`, reconnect, or too many changes at once)."""
+    """A whole image list (start-up, `r`, reconnect, or too many changes at once), already grouped."""
 
-    images: list[Image]
+    catalog: Catalog
 
 
 @dataclass
