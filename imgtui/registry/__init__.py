@@ -1,7 +1,7 @@
 """The registry side: the Registry HTTP API v2 through `requests`. No Textual in here."""
 
 from imgtui.registry.auth import Credentials
-from imgtui.registry.client import Registry, is_loopback, split_address
+from imgtui.registry.client import Registry, check_address, is_loopback, split_address
 from imgtui.registry.errors import AuthRequired, DeleteDisabled, NotFound, RegistryError
 from imgtui.registry.models import ImageConfig, Manifest, Page, Platform, RemoteLayer, RemoteTag
 
@@ -18,6 +18,7 @@ __all__ = [
     "RegistryError",
     "RemoteLayer",
     "RemoteTag",
+    "check_address",
     "is_loopback",
     "split_address",
 ]

@@ -60,6 +60,18 @@ def split_address(address: str) -> tuple[str | None, str]:
     return None, text
 
 
+def check_address(address: str, insecure: bool) -> tuple[str | None, str]:
+    """split_address, refusing plain HTTP off loopback unless the registry is marked insecure (the engine's
+    rule); (scheme or None, host)."""
+    scheme, host = split_address(address)
+    if scheme == "http" and not (is_loopback(host) or insecure):
+        raise RegistryError(
+            f"plain HTTP to {host} refused: only loopback registries or ones marked insecure (the dialog's "
+            "box, or --insecure-registry) are spoken to without TLS, as the docker engine does"
+        )
+    return scheme, host
+
+
 def _parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -100,14 +112,9 @@ class Registry:
         page_size: int = 100,
         timeout: float = 15.0,
     ) -> None:
-        scheme, self.host = split_address(address)
+        scheme, self.host = check_address(address, insecure)
         self.insecure = insecure
         self.loopback = is_loopback(self.host)
-        if scheme == "http" and not (self.loopback or insecure):
-            raise RegistryError(
-                f"plain HTTP to {self.host} refused: only loopback registries or ones marked insecure "
-                "(--insecure-registry) are spoken to without TLS, as the docker engine does"
-            )
         self._scheme = scheme
         """None until the first request decides (https first; http for loopback / insecure if TLS fails)."""
         self.page_size = page_size

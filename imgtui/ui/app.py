@@ -471,8 +471,7 @@ class ImgtuiApp(TransferActions):
         """Browse a registry: pick a known one or type an address."""
         hosts = {resolve_repository_name(t.repository)[0] for r in self.catalog.repositories() for t in r.tags
                  if t.repository != NONE}  # fmt: skip
-        known = sorted((set(credentials.known_registries()) | hosts) - {"docker.io", "index.docker.io"})
-        known = [k for k in known if "docker.io" not in k]
+        known = sorted(k for k in set(credentials.known_registries()) | hosts if "docker.io" not in k)
         from imgtui.ui.dialogs.registry import RegistryDialog
 
         def chosen(answer: tuple[str, bool] | None) -> None:

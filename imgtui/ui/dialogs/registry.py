@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, OptionList, Static
 
-from imgtui.registry import RegistryError, is_loopback, split_address
+from imgtui.registry import RegistryError, check_address, split_address
 
 
 class RegistryDialog(ModalScreen[tuple[str, bool] | None]):
@@ -72,15 +72,11 @@ class RegistryDialog(ModalScreen[tuple[str, bool] | None]):
     def _open(self, address: str) -> None:
         insecure = self.query_one("#registry-insecure", Checkbox).value
         try:
-            scheme, host = split_address(address)
+            _, host = split_address(address)
+            insecure = insecure or host in self.insecure
+            check_address(address, insecure)
         except RegistryError as exc:
             self.query_one("#registry-error", Static).update(Text(str(exc), style="bold red"))
-            return
-        insecure = insecure or host in self.insecure
-        if scheme == "http" and not (is_loopback(host) or insecure):
-            self.query_one("#registry-error", Static).update(
-                Text(f"plain HTTP to {host} needs the insecure box ticked", style="bold red")
-            )
             return
         self.dismiss((address.strip(), insecure))
 

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 FOLLOW_DELAY = 0.05
 """The tags (and layers) pane follows the cursor once it rests this long."""
+ROWS_DELAY = 0.03
+"""Tag rows arriving within this long are painted together (a repository's tags fill in a few at a time)."""
 MORE_WHEN_WITHIN = 20
 """Read the next catalog page when the cursor is this close to the last row read."""
 
@@ -107,6 +109,7 @@ class RegistryScreen(Screen[None]):
         self.problem = ""
         self._follow_timer: Timer | None = None
         self._layers_timer: Timer | None = None
+        self._rows_timer: Timer | None = None
 
     @property
     def imgtui(self) -> ImgtuiApp:
@@ -234,7 +237,7 @@ class RegistryScreen(Screen[None]):
         for tag in message.tags:
             self.rows.setdefault(tag, RemoteTag(message.repository, tag))
         self.tags_complete = message.complete
-        self._show_rows()
+        self._rows_changed()
 
     def on_tags_filled(self, message: TagsFilled) -> None:
         if message.repository != self.tags_for:
@@ -242,15 +245,12 @@ class RegistryScreen(Screen[None]):
         self.rows[message.tag] = message.rows[0]
         for child in message.rows[1:]:
             self.rows.setdefault(child.key, child)
-        self._show_rows()
-        current = self.tags.current
-        if current is not None and current.tag == message.tag and self.layers_for != current.key:
-            self._follow_tag()
+        self._rows_changed()
 
     def on_layers_read(self, message: LayersRead) -> None:
         if message.row is not None and message.row.key in self.rows:
             self.rows[message.row.key] = message.row
-            self._show_rows()
+            self._rows_changed()
         if message.key != self.layers_for:
             return
         self.history.set_items(list(message.layers))
@@ -258,6 +258,18 @@ class RegistryScreen(Screen[None]):
         self.detail.update(Text(message.note, style="italic") if message.note else self._tag_detail())
 
     # -- panes following each other --------------------------------------------------------------------
+    def _rows_changed(self) -> None:
+        if self._rows_timer is None:
+            self._rows_timer = self.set_timer(ROWS_DELAY, self._flush_rows)
+
+    def _flush_rows(self) -> None:
+        """Paint the rows that came in; the selected row's layers follow once its details are there."""
+        self._rows_timer = None
+        self._show_rows()
+        current = self.tags.current
+        if current is not None and current.loaded and self.layers_for != current.key:
+            self._follow_tag()
+
     def _show_rows(self) -> None:
         ordered: list[RemoteTag] = []
         children: dict[str, list[RemoteTag]] = {}
