@@ -4,6 +4,7 @@ bad name gets a sentence instead of an engine error. docker-py only splits names
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from docker.utils import parse_repository_tag
 
@@ -77,19 +78,14 @@ def validate_pull(text: str) -> tuple[str, str]:
     return validate(repo)[0], digest
 
 
-def problem(text: str) -> str | None:
-    """validate's complaint as a sentence for a dialog, or None when the name will do."""
+def problem(text: str, check: Callable[[str], object] = validate) -> str | None:
+    """The check's complaint (validate's by default) as a sentence for a dialog, or None when it will do."""
     try:
-        validate(text)
+        check(text)
     except BadReference as bad:
         return str(bad)
     return None
 
 
 def pull_problem(text: str) -> str | None:
-    """validate_pull's complaint as a sentence for a dialog, or None."""
-    try:
-        validate_pull(text)
-    except BadReference as bad:
-        return str(bad)
-    return None
+    return problem(text, validate_pull)
