@@ -132,15 +132,12 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
 def auth_registry(sandbox: Sandbox) -> Iterator[tuple[str, str, str]]:
     """A second real registry (Debian's docker-registry) on 127.0.0.1 with htpasswd basic auth (bcrypt):
     yields (address, user, password)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt  # libxcrypt makes bcrypt ($2b$), which the registry's htpasswd wants
+    import bcrypt  # the registry's htpasswd wants bcrypt ($2b$); the stdlib's crypt is gone in 3.13
 
     user, password = "alice", f"pw-{uuid.uuid4().hex[:10]}"
     folder = Path(tempfile.mkdtemp(prefix="imgtui-auth-", dir="/tmp"))
-    (folder / "htpasswd").write_text(f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))}\n")
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    (folder / "htpasswd").write_text(f"{user}:{hashed}\n")
     auth = f"  htpasswd:\n    realm: imgtui-test\n    path: {folder / 'htpasswd'}\n"
     running = run_registry(folder, auth=auth)
     yield running.address, user, password

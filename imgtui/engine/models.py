@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import field
+from datetime import datetime, timezone
 from typing import Any
 
 from docker.utils import parse_repository_tag
+
+from imgtui.record import record
 
 NONE = "<none>"
 MISSING = "<missing>"
@@ -24,8 +26,8 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def _timestamp(value: Any) -> datetime:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
     if isinstance(value, str) and value:
         # Inspect gives RFC 3339 with nanoseconds; Python wants at most microseconds.
         text = value.replace("Z", "+00:00")
@@ -38,10 +40,10 @@ def _timestamp(value: Any) -> datetime:
             return datetime.fromisoformat(text)
         except ValueError:
             pass
-    return datetime.fromtimestamp(0, tz=UTC)
+    return datetime.fromtimestamp(0, tz=timezone.utc)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Image:
     """One image as `GET /images/json` (or an inspect) describes it."""
 
@@ -86,7 +88,7 @@ class Image:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tag:
     """One row of the tags pane: a name (or `<none>`) and the image it points at."""
 
@@ -102,7 +104,7 @@ class Tag:
         return f"{self.repository}:{self.tag}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Repository:
     """One row of the repositories pane."""
 
@@ -119,7 +121,7 @@ class Repository:
         return len({t.image.id for t in self.tags})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layer:
     """One line of `docker history`."""
 
@@ -146,7 +148,7 @@ class Layer:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EngineInfo:
     """Who we are talking to, for the header."""
 
@@ -158,7 +160,7 @@ class EngineInfo:
     arch: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EngineEvent:
     """One message of the engine's event stream, reduced to what the UI needs."""
 
@@ -187,7 +189,7 @@ class EngineEvent:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Container:
     """One row of `docker ps -a`."""
 
@@ -223,7 +225,7 @@ class Container:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutcomeLine:
     """One line of what an action did: the engine's own words where it gave them."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import docker.errors
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.reference import validate, validate_pull
+from imgtui.record import record
 
 CHUNK = 1 << 20
 
@@ -27,7 +27,7 @@ class Cancelled(Exception):
     """The user cancelled; partial output was removed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Progress:
     """One progress report. `done`/`total` in bytes when known (total 0: unknown)."""
 
@@ -155,7 +155,7 @@ def import_(api: docker.APIClient, path: str, name: str) -> str:
     return str(api.inspect_image(f"{repo}:{tag}")["Id"])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchResult:
     """One row of `docker search`."""
 

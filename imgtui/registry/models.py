@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
+
+from imgtui.record import record
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -24,7 +26,7 @@ KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Page:
     """One page of `_catalog` or `tags/list`; `next_url` follows the Link header (None on the last page)."""
 
@@ -32,7 +34,7 @@ class Page:
     next_url: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Platform:
     """One entry of a manifest list / OCI index."""
 
@@ -43,7 +45,7 @@ class Platform:
     """os/architecture[/variant], or "unknown" (attestations and the like)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Manifest:
     digest: str
     media_type: str
@@ -71,7 +73,7 @@ class Manifest:
         return sum(size for _, size in self.layers)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteLayer:
     """One history entry of an image config, with its layer's compressed size when it made one."""
 
@@ -83,7 +85,7 @@ class RemoteLayer:
     digest: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageConfig:
     digest: str
     created: datetime | None
@@ -92,7 +94,7 @@ class ImageConfig:
     """Newest first, like `docker history`."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoteTag:
     """A row of the registry view's tags pane: a tag, or (with `parent`) one platform of an index tag."""
 

@@ -89,9 +89,7 @@ def fill(
         pending = list(tags)
         while pending and not stop():
             batch, pending = pending[: PARALLEL * 2], pending[PARALLEL * 2 :]
-            for tag, rows in zip(
-                batch, pool.map(lambda t: tag_rows(registry, repository, t), batch), strict=True
-            ):
+            for tag, rows in zip(batch, pool.map(lambda t: tag_rows(registry, repository, t), batch)):
                 if stop():
                     return
                 report(tag, rows)
@@ -155,7 +153,7 @@ def plan_delete(registry: Registry, repository: str, tag: str) -> DeletePlan:
             return None
 
     with ThreadPoolExecutor(PARALLEL, thread_name_prefix="imgtui-registry") as pool:
-        heads = dict(zip(tags, pool.map(head_or_none, tags), strict=True))
+        heads = dict(zip(tags, pool.map(head_or_none, tags)))
     siblings = tuple(sorted({tag} | {t for t, h in heads.items() if h is not None and h[0] == digest}))
     in_index = []
     for name, found in sorted(heads.items()):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 
 from imgtui.sandbox import DEFAULT_STATE, Sandbox, SandboxError
@@ -88,8 +87,8 @@ def _demo(args: argparse.Namespace, sandbox: Sandbox) -> int:
 
 def _exec_imgtui(extra: list[str], env: dict[str, str]) -> int:
     extra = [a for a in extra if a != "--"]
-    command = shutil.which("imgtui")
-    argv = [command, *extra] if command else [sys.executable, "-m", "imgtui", *extra]
+    # This interpreter, not whatever `imgtui` is first on PATH: the demo runs the imgtui it was started from.
+    argv = [sys.executable, "-m", "imgtui", *extra]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execvpe(argv[0], argv, env)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import humanize
@@ -20,7 +20,7 @@ def ago(when: datetime, now: datetime | None = None) -> str:
     """`9 months ago`; the epoch (unknown) reads as `-`."""
     if when.timestamp() <= 0:
         return "-"
-    return humanize.naturaltime(when, when=now or datetime.now(UTC))
+    return humanize.naturaltime(when, when=now or datetime.now(timezone.utc))
 
 
 def cut(text: str, width: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Optional, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -27,7 +27,7 @@ class Choice(Generic[V]):
     danger: bool = False
 
 
-class ChoiceDialog(ModalScreen[V | None], Generic[V]):
+class ChoiceDialog(ModalScreen[Optional[V]], Generic[V]):
     """Title, the lines of the preview, an optional warning, and the keys. `escape` always cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = []

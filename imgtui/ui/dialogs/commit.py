@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from rich.text import Text
 from textual import on
@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from imgtui.engine import BadReference, validate
 
 
-class CommitDialog(ModalScreen[dict[str, object] | None]):
+class CommitDialog(ModalScreen[Optional[dict[str, object]]]):
     """Returns {"name", "author", "message", "changes"} or None. tab moves between fields, enter commits."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="commit.cancel")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from rich.text import Text
 from textual import on
@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 
-class LoginDialog(ModalScreen[tuple[str, str, str] | None]):
+class LoginDialog(ModalScreen[Optional[tuple[str, str, str]]]):
     """Returns (registry, user, password) or None; the password lives only in this dialog and the worker."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="login.cancel")]

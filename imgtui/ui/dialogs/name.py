@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from rich.text import Text
 from textual import on
@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 
-class NameDialog(ModalScreen[str | None]):
+class NameDialog(ModalScreen[Optional[str]]):
     """An input with a hint; `check` returns an error sentence or None. enter accepts, escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="name.cancel")]

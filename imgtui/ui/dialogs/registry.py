@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from rich.text import Text
 from textual import on
@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, Input, OptionList, Static
 from imgtui.registry import RegistryError, check_address, split_address
 
 
-class RegistryDialog(ModalScreen[tuple[str, bool] | None]):
+class RegistryDialog(ModalScreen[Optional[tuple[str, bool]]]):
     """Returns (address, insecure) or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

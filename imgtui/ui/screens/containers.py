@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,7 +28,7 @@ from imgtui.ui.widgets.tables import ContainerTable
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 
 
-class ContainersScreen(Screen[str | None]):
+class ContainersScreen(Screen[Optional[str]]):
     """All containers; `image_id` narrows the list to the ones using that image."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -33,7 +33,7 @@ def fill(node: Node, value: Any, path: str) -> None:
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, child in items:
         child_path = f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]"
-        if isinstance(child, dict | list) and child:
+        if isinstance(child, (dict, list)) and child:
             sub = node.add(_label(str(key), child), data=(child_path, child))
             fill(sub, child, child_path)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,7 +13,7 @@ from imgtui.engine.transfer import SearchResult
 from imgtui.ui.widgets.tables import SearchTable
 
 
-class SearchScreen(Screen[str | None]):
+class SearchScreen(Screen[Optional[str]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pull", "Pull", id="search.pull", tooltip="Pull the selected image"),
         Binding("escape", "close", "Back", id="search.close"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar, Union
 
 from rich.text import Text
 from textual.actions import SkipAction
@@ -22,7 +22,7 @@ from imgtui.ui import format as fmt
 T = TypeVar("T")
 PATCH_LIMIT = 200
 """Up to this many rows added or removed at once are patched in; more, and the table is rebuilt."""
-Cell = str | Text
+Cell = Union[str, Text]
 
 
 def right(text: str, width: int = 7) -> Text:
@@ -196,7 +196,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
         needle = self.filter_text.casefold()
         visible = [i for i in self._items if not needle or needle in self.haystack(i).casefold()]
         keys = [self.item_key(i) for i in visible]
-        self._by_key = dict(zip(keys, visible, strict=True))
+        self._by_key = dict(zip(keys, visible))
         if not self._sized:  # the rows are made at the first resize; `current` already works
             self._keys, self._cells = keys, {}
             return
@@ -240,7 +240,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
                 # Keep the objects the table holds: the sort below finds rows by them.
                 cells[key] = self._cells[key]
             else:
-                for (column, _, _), value in zip(self.COLUMNS, cells[key], strict=True):
+                for (column, _, _), value in zip(self.COLUMNS, cells[key]):
                     self.update_cell(key, column, value)
         for key in added:
             self.add_row(*cells[key], key=key)
@@ -261,7 +261,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
         old = {} if fresh else self._cell_cache
         cache: dict[str, tuple[object, bool, int, tuple[Cell, ...]]] = {}
         out: dict[str, tuple[Cell, ...]] = {}
-        for key, item in zip(keys, items, strict=True):
+        for key, item in zip(keys, items):
             marked = key in self.marked
             hit = old.get(key)
             if (
