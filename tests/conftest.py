@@ -21,7 +21,7 @@ import docker
 import pytest
 
 from imgtui.engine import Engine
-from imgtui.sandbox import Sandbox
+from imgtui.sandbox import ENGINES, Sandbox
 from imgtui.sandbox.proxy import EngineProxy
 from imgtui.sandbox.seed import seed
 from imgtui.ui.app import ImgtuiApp
@@ -38,6 +38,23 @@ from tests.registries import (
 from tests.token_server import TokenServer
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        default=os.environ.get("IMGTUI_TEST_ENGINE", "dockerd"),
+        choices=list(ENGINES),
+        help="the sandbox engine the tests run on: "
+        + "; ".join(f"{name}: {what}" for name, what in ENGINES.items()),
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that reach the sandbox engine are marked `engine`: `pytest -m "not engine"` runs the rest."""
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_user_engine() -> Iterator[None]:
     """Whatever the caller's environment says, tests never reach the user's engine."""
@@ -51,9 +68,9 @@ def _no_user_engine() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     state = Path(tempfile.mkdtemp(prefix="imgtui-t-", dir="/tmp"))
-    box = Sandbox(state)
+    box = Sandbox(state, engine=request.config.getoption("--engine"))
     try:
         box.start()
         seed(box.docker_host, box.registry, fill=False)

@@ -1,12 +1,14 @@
 """The grouping and the one-image updates that live refresh relies on (pure data, no engine needed)."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from imgtui.engine import NONE, Catalog, Image
 
 
 def image(image_id: str, *names: str, created: int = 1000, size: int = 100) -> Image:
-    return Image(f"sha256:{image_id * 64}"[:71], tuple(names), (), datetime.fromtimestamp(created, UTC), size)
+    return Image(
+        f"sha256:{image_id * 64}"[:71], tuple(names), (), datetime.fromtimestamp(created, timezone.utc), size
+    )
 
 
 def test_repositories_group_names_and_put_dangling_last() -> None:

@@ -1,11 +1,11 @@
 """The removal previews' wording and arithmetic, on hand-made engine states (pure functions)."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from imgtui.engine.models import Container, Image
 from imgtui.engine.removal import EngineState, plan_bulk, plan_prune, plan_removal
 
-T0 = datetime.fromtimestamp(1000, UTC)
+T0 = datetime.fromtimestamp(1000, timezone.utc)
 
 
 def img(c: str, *names: str, size: int = 100) -> Image:

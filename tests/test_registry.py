@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from urllib.parse import urlparse
 
 import docker
 import pytest
-import requests
 
 from imgtui.registry import AuthRequired, DeleteDisabled, NotFound, Registry, RegistryError
 from imgtui.registry import client as registry_client
@@ -23,7 +23,7 @@ def counted(registry: Registry) -> list[str]:
     """Every request the registry object sends (method and path), through requests' response hook."""
     seen: list[str] = []
     registry.session.hooks["response"].append(
-        lambda r, *a, **k: seen.append(f"{r.request.method} {requests.utils.urlparse(r.url).path}")
+        lambda r, *a, **k: seen.append(f"{r.request.method} {urlparse(r.url).path}")
     )
     return seen
 

@@ -67,14 +67,14 @@ async def test_catalog_is_read_lazily_and_filtering_reads_the_rest(
         await pilot.pause(0.5)
         assert len(screen.repos.items) < 60, "only the pages needed to fill the screen are read"
         assert len(pages) <= 3, pages
-        assert "more as you scroll" in screen.repos.border_title
+        assert "more as you scroll" in str(screen.repos.border_title)
         assert screen.repos.items[:3] == ["wide-00", "wide-01", "wide-02"]
         await pilot.press("slash", *"wide-59")
         await wait_for(pilot, lambda: screen.repos.shown_items == ["wide-59"], timeout=20)
         assert len(pages) == 6, "filtering reads every page, once"
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: [r.tag for r in screen.tags.items] == ["latest"])
-        assert "more as you scroll" not in screen.repos.border_title
+        assert "more as you scroll" not in str(screen.repos.border_title)
 
 
 async def test_every_manifest_kind_with_platform_rows_and_layers(
@@ -159,7 +159,7 @@ async def test_login_asked_once_kept_in_memory_never_shown(  # type: ignore[no-u
         assert "needs a login" in screen.problem and "imgtui-test" in screen.problem, (
             "the 401's realm is named"
         )
-        assert app.focused.id == "login-user"
+        assert app.focused is not None and app.focused.id == "login-user"
         await pilot.press(*user, "tab", *"wrong")
         await pilot.press("enter")
         await wait_for(

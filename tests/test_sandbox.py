@@ -9,10 +9,12 @@ import tempfile
 from pathlib import Path
 
 import docker
+import pytest
 
 from imgtui.sandbox import Sandbox
 
 
+@pytest.mark.engine
 def test_start_over_stale_pidfiles_then_stop_cleanly() -> None:
     box = Sandbox(Path(tempfile.mkdtemp(prefix="imgtui-s-", dir="/tmp")))
     try:

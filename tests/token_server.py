@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -73,14 +74,14 @@ class TokenServer:
                 access.append({"type": kind, "name": name, "actions": granted})
         self._send(request, 200, {"token": self.token(user, access), "expires_in": 300})
 
-    def token(self, subject: str, access: list[dict[str, object]]) -> str:
+    def token(self, subject: str, access: Sequence[Mapping[str, object]]) -> str:
         der = self.cert.public_bytes(serialization.Encoding.DER)
         header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
         now = int(time.time())
         claims = {"iss": ISSUER, "sub": subject, "aud": SERVICE, "exp": now + 300, "nbf": now - 10,
                   "iat": now, "jti": uuid.uuid4().hex, "access": access}  # fmt: skip
         signing = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-        signature = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+        signature = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
         return f"{signing}.{_b64(signature)}"
 
     @staticmethod

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from imgtui.sandbox import DEFAULT_STATE, Sandbox, SandboxError
+from imgtui.sandbox import DEFAULT_STATE, ENGINES, Sandbox, SandboxError, default_state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +15,17 @@ def main(argv: list[str] | None = None) -> int:
         description="A private Docker engine (+ registry on 127.0.0.1) for imgtui demos and tests. "
         "It never touches /var/run/docker.sock.",
     )
-    parser.add_argument("--state", default=str(DEFAULT_STATE), help="state folder (default: %(default)s)")
+    parser.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        help="which engine: "
+        + "; ".join(f"{name}: {what}" for name, what in ENGINES.items())
+        + " (default: the one the state folder was started with, else dockerd)",
+    )
+    parser.add_argument(
+        "--state",
+        help=f"state folder (default: {DEFAULT_STATE}, or {DEFAULT_STATE}-ENGINE for the other engines)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start dockerd and the registry; print the DOCKER_HOST to use")
     start.add_argument("--seed", action="store_true", help="also create the demo images")
@@ -30,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--sandbox", action="store_true", help="use the sandbox even if an engine answers")
     demo.add_argument("imgtui_args", nargs=argparse.REMAINDER, help="passed to imgtui")
     args = parser.parse_args(argv)
-    sandbox = Sandbox(args.state)
     try:
+        state = args.state or default_state(args.engine or "dockerd")
+        sandbox = Sandbox(state, args.engine)
         return _run(args, sandbox)
     except SandboxError as exc:
         print(f"imgtui sandbox: {exc}", file=sys.stderr)

@@ -144,17 +144,14 @@ def fill_registry(api: docker.APIClient, registry: str) -> list[str]:
     _push(api, "commit_test:second", f"{registry}/team/tools:stable")
     _push(api, "busybox:latest", f"{registry}/base/os:latest")
     _push(api, "commit_test:second", f"{registry}/base/os:extended")
-    v2 = "application/vnd.docker.distribution.manifest.v2+json"
     entries = []
     for tag, platform in (("latest", ("linux", "amd64")), ("extended", ("linux", "arm64"))):
-        answer = requests.get(
-            f"http://{registry}/v2/base/os/manifests/{tag}", headers={"Accept": v2}, timeout=10
-        )
-        answer.raise_for_status()
-        digest = answer.headers["Docker-Content-Digest"]
-        where = {"os": platform[0], "architecture": platform[1]}
-        entries.append({"mediaType": v2, "digest": digest, "size": len(answer.content), "platform": where})
-    kind = "application/vnd.docker.distribution.manifest.list.v2+json"
+        entry = _image_manifest(registry, "base/os", tag)
+        entry["platform"] = {"os": platform[0], "architecture": platform[1]}
+        entries.append(entry)
+    # The classic store pushes Docker v2 manifests; the containerd store OCI ones (under an OCI index).
+    oci = entries[0]["mediaType"] == OCI_MANIFEST
+    kind = OCI_INDEX if oci else DOCKER_LIST
     body = {"schemaVersion": 2, "mediaType": kind, "manifests": entries}
     url = f"http://{registry}/v2/base/os/manifests/multi"
     requests.put(url, data=json.dumps(body), headers={"Content-Type": kind}, timeout=10).raise_for_status()
@@ -165,6 +162,31 @@ def fill_registry(api: docker.APIClient, registry: str) -> list[str]:
         f"{registry}/base/os:multi: a manifest list (its arm64 entry is a relabelled amd64 image, for show)",
         f"local {registry}/team/tools:stable now names another image (differs); demo/app:next is not pushed",
     ]
+
+
+DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def _image_manifest(registry: str, repository: str, tag: str) -> dict[str, object]:
+    """The descriptor (mediaType, digest, size) of the image manifest a pushed tag names; when the tag
+    names an index (as a push from the containerd image store makes), its first image manifest."""
+    accept = ", ".join((DOCKER_V2, OCI_MANIFEST, DOCKER_LIST, OCI_INDEX))
+    answer = requests.get(
+        f"http://{registry}/v2/{repository}/manifests/{tag}", headers={"Accept": accept}, timeout=10
+    )
+    answer.raise_for_status()
+    kind = answer.headers.get("Content-Type", "").split(";")[0]
+    if kind in (DOCKER_LIST, OCI_INDEX):
+        for entry in answer.json().get("manifests", []):
+            if entry.get("mediaType") in (DOCKER_V2, OCI_MANIFEST) and not entry.get("annotations", {}).get(
+                "vnd.docker.reference.type"
+            ):
+                return {"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"]}
+        raise RuntimeError(f"{repository}:{tag} is an index with no image manifest")
+    return {"mediaType": kind, "digest": answer.headers["Docker-Content-Digest"], "size": len(answer.content)}
 
 
 def write_rootfs(path: Path) -> Path:

@@ -1,0 +1,83 @@
+"""What the sandbox needs from Debian's packages, installed with apt-get when missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+APT_PACKAGES = {
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "busybox": "busybox-static",
+    "cgroupfs-mount": "cgroupfs-mount",
+}
+BUSYBOX = Path("/bin/busybox")
+
+
+class SandboxError(Exception):
+    """The sandbox could not be installed, started or seeded; the message says why."""
+
+
+def ensure_installed(log: bool = True) -> None:
+    """apt-get install what is missing, without letting the packages start a system engine."""
+    missing = []
+    for binary, package in APT_PACKAGES.items():
+        if binary == "busybox":
+            if not BUSYBOX.exists():
+                missing.append(package)
+        elif shutil.which(binary) is None and not Path(f"/usr/bin/{binary}").exists():
+            missing.append(package)
+    if missing:
+        apt_install(missing, log)
+
+
+def apt_install(packages: list[str], log: bool = True) -> None:
+    if os.geteuid() != 0:
+        raise SandboxError(
+            f"missing {', '.join(packages)}: run as root, or apt-get install {' '.join(packages)}"
+        )
+    if log:
+        print(f"imgtui sandbox: installing {' '.join(packages)} with apt-get ...", flush=True)
+    policy = Path("/usr/sbin/policy-rc.d")
+    added_policy = not policy.exists()
+    if added_policy:
+        # Keep the packages' maintainer scripts from starting a system dockerd on /var/run/docker.sock.
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        for attempt in (1, 2):
+            update = subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, text=True)
+            result = subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode == 0:
+                return
+            if attempt == 2:
+                raise SandboxError(
+                    f"apt-get install {' '.join(packages)} failed:\n"
+                    f"{update.stderr[-1000:]}{result.stderr[-2000:]}"
+                )
+            time.sleep(3)
+    finally:
+        if added_policy:
+            policy.unlink(missing_ok=True)
+
+
+def ensure_cgroups() -> None:
+    """Containers need mounted cgroups. Machines booted without an init that mounts them (no systemd) get
+    them from Debian's cgroupfs-mount script, which the package's blocked service start would have run."""
+    root = Path("/sys/fs/cgroup")
+    if (root / "cgroup.controllers").exists():
+        return
+    if (root / "memory").is_dir() and any((root / "memory").iterdir()):
+        return
+    script = shutil.which("cgroupfs-mount") or "/usr/bin/cgroupfs-mount"
+    if Path(script).exists():
+        subprocess.run([script], capture_output=True, check=False)
