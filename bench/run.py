@@ -81,6 +81,42 @@ def startup_pair(host: str, repeat: int) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(floor)
 
 
+def terminal_start(argv: list[str], host: str) -> float:
+    """Seconds from starting `argv` in a 120x36 pseudo-terminal to the repository names on its screen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_HOST"] = host
+    probe_argv = [sys.executable, str(HERE.parent / "scripts" / "screen_probe.py"), "--expect", "bench/",
+                  "--timeout", "60", "--", *argv]  # fmt: skip
+    _, found = timed_process(probe_argv, env)
+    if not found.get("shown"):
+        raise SystemExit(f"bench: {' '.join(argv)} showed no images: {found.get('tail')}")
+    return float(found["seconds"])  # type: ignore[arg-type]
+
+
+def pyz_rows(size: int, host: str, pyz: Path, repeat: int) -> list[Row]:
+    """The one-file build against the installed package: start-up in a real terminal, in turns, and size."""
+    # The same interpreter for both, the pyz's with nothing installed (a bare venv): a machine's python3 may
+    # carry site-packages of its own whose start-up would be charged to the pyz.
+    bare = Path(tempfile.mkdtemp(prefix="imgtui-bare-")) / "venv"
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(bare)], check=True)
+    installed = [sys.executable, "-m", "imgtui"]
+    packed = [str(bare / "bin" / "python"), str(pyz)]
+    terminal_start(packed, host)  # its first start unpacks it once into ~/.shiv
+    ours, floor = [], []
+    for _ in range(repeat):
+        ours.append(terminal_start(packed, host))
+        floor.append(terminal_start(installed, host))
+    site = HERE.parent / "build" / "pyz" / "site"
+    unpacked = sum(f.stat().st_size for f in site.rglob("*") if f.is_file()) if site.exists() else 0
+    return [
+        Row(size, "pyz: start-up to names (vs installed)", statistics.median(ours), statistics.median(floor),
+            "s"),
+        Row(size, "pyz: file size (vs its packages unpacked)", pyz.stat().st_size / 2**20, unpacked / 2**20,
+            "MiB"),
+    ]  # fmt: skip
+
+
 def socket_path(name: str) -> Path:
     """A short path for a proxy socket (unix socket paths are limited to about 107 bytes)."""
     return Path(tempfile.mkdtemp(prefix="imgtui-p-", dir="/tmp")) / name
@@ -253,7 +289,7 @@ async def outside_tag(
 
 
 # -- the run ----------------------------------------------------------------------------------------------
-def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row]:
+def run(sizes: list[int], repeat: int, moves: int, prune_count: int, pyz: Path | None = None) -> list[Row]:
     rows: list[Row] = []
     state = Path(tempfile.mkdtemp(prefix="imgtui-b-", dir="/tmp"))
     box = Sandbox(state)
@@ -275,6 +311,8 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int) -> list[Row
                 timed_process(["docker", "-H", host, "images"], env)[0] for _ in range(repeat)
             )
             rows.append(Row(size, "  docker images (for reference)", cli, floor, "s"))
+            if pyz is not None and size == sizes[0]:
+                rows += pyz_rows(size, host, pyz, repeat)
 
             proxy = EngineProxy(box.socket, socket_path("p.sock")).start()
             _, info = timed_process(probe("startup_probe.py", proxy.docker_host))
@@ -355,9 +393,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per process-level measure (median)")
     parser.add_argument("--moves", type=int, default=200, help="key presses for the latency measure")
     parser.add_argument("--prune", type=int, default=500, help="dangling images for the prune measure")
+    parser.add_argument(
+        "--pyz", type=Path, help="also time this imgtui.pyz (scripts/build-pyz) at the first size"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows = run(sizes, args.repeat, args.moves, args.prune)
+    rows = run(sizes, args.repeat, args.moves, args.prune, args.pyz)
     print("\nFinal table:")
     print_table(rows)
     return 0

@@ -47,6 +47,7 @@ from imgtui.sandbox.seed import seed  # noqa: E402
 
 OUT = REPO / "build" / "fresh-machines"
 STATE = Path("/tmp/imgtui-fresh")
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 SEEDED = ("commit_test", "my-image-name")
 """Names the demo content shows in the repositories pane."""
 
@@ -73,6 +74,12 @@ class Machine:
             str(HERE / "screen_probe.py"): {"bind": "/probe/screen_probe.py", "mode": "ro"},
             str(STATE / "docker.sock"): {"bind": "/run/outer/docker.sock", "mode": "rw"},
         }
+        environment = {"LANG": "C.UTF-8", "TERM": "xterm-256color"}
+        if network == "host" and HOST_CA.exists():
+            # This workplace's network inspects TLS with a CA of its own (not a property of Debian's or the
+            # project's): pip in the container gets the host's CA bundle, as pip on the host has it.
+            binds[str(HOST_CA)] = {"bind": "/etc/imgtui-host-ca.crt", "mode": "ro"}
+            environment["PIP_CERT"] = "/etc/imgtui-host-ca.crt"
         options: dict[str, object] = {}
         if engine:
             binds[str(self.tmp)] = {"bind": "/tmp", "mode": "rw"}
@@ -88,7 +95,7 @@ class Machine:
             host_config["ReadonlyPaths"] = []
         self.id = api.create_container(
             image, command=["sleep", "infinity"], host_config=host_config, working_dir="/root",
-            environment={"LANG": "C.UTF-8", "TERM": "xterm-256color"},
+            environment=environment,
         )["Id"]  # fmt: skip
         api.start(self.id)
 
@@ -189,7 +196,15 @@ def check_pipx(suite: str) -> Callable[[docker.APIClient, Result], None]:
         machine = Machine(api, image_for(api, suite, ("python3",)), OUT / f"{result.name}.log",
                           network="host", engine=False)  # fmt: skip
         try:
-            code, output, seconds = machine.run(f"{APT} pipx >/dev/null && pipx install /dist/imgtui-*.whl")
+            # Debian 11 has no pipx package: pipx's own instructions install it with pip there.
+            get_pipx = (
+                f"{APT} python3-venv python3-pip >/dev/null && python3 -m pip install -q --user pipx"
+                if suite == "bullseye"
+                else f"{APT} pipx >/dev/null"
+            )
+            code, output, seconds = machine.run(
+                f"{get_pipx} && PATH=/root/.local/bin:$PATH pipx install /dist/imgtui-*.whl"
+            )
             result.facts["pipx install"] = f"exit {code} in {seconds:.0f} s"
             path = "PATH=/root/.local/bin:$PATH"
             _, version, _ = machine.run(f"{path} imgtui --version")

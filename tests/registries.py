@@ -125,13 +125,25 @@ def make_cert(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def push(api: docker.APIClient, image: str, target: str, auth_config: dict[str, str] | None = None) -> None:
-    """Tag `image` as `target` (REGISTRY/REPO:TAG) and push it through the sandbox engine."""
+def push(
+    api: docker.APIClient,
+    image: str,
+    target: str,
+    auth_config: dict[str, str] | None = None,
+    docker_v2: bool = True,
+) -> None:
+    """Tag `image` as `target` (REGISTRY/REPO:TAG) and push it through the sandbox engine. The classic image
+    store pushes a Docker v2 manifest, the containerd store an OCI index over an OCI manifest; with
+    `docker_v2` the tag is then rewritten as the Docker v2 manifest of the same blobs, so that the registry
+    holds the same kinds whichever store the engine uses."""
     repository, tag = target.rsplit(":", 1)
     api.tag(image, repository, tag)
     for line in api.push(repository, tag, stream=True, decode=True, auth_config=auth_config):
         if "error" in line:
             raise RuntimeError(f"push {target}: {line['error']}")
+    if docker_v2 and auth_config is None:
+        registry, _, path = repository.partition("/")
+        Raw(registry).to_docker_v2(path, tag)
 
 
 class Raw:
@@ -144,6 +156,49 @@ class Raw:
             self.headers["Authorization"] = (
                 "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
             )
+
+    def fetch(self, repository: str, ref: str) -> tuple[str, bytes, str]:
+        """Whatever manifest the tag or digest names: (digest, body, media type)."""
+        accept = ", ".join((DOCKER_V2, OCI_MANIFEST, DOCKER_LIST, OCI_INDEX))
+        request = urllib.request.Request(
+            f"{self.base}/v2/{repository}/manifests/{ref}", headers={**self.headers, "Accept": accept}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            kind = response.headers.get("Content-Type", "").split(";")[0]
+            return response.headers["Docker-Content-Digest"], response.read(), kind
+
+    def to_docker_v2(self, repository: str, tag: str) -> None:
+        """Rewrite `tag` as a Docker v2 schema 2 manifest of the image it names (the first image manifest of
+        an index), with the media types the distribution spec gives Docker's gzip layers and config."""
+        _, raw, kind = self.fetch(repository, tag)
+        if kind in (DOCKER_LIST, OCI_INDEX):
+            entries = json.loads(raw)["manifests"]
+            image = next(
+                e for e in entries
+                if e.get("mediaType") in (DOCKER_V2, OCI_MANIFEST)
+                and not (e.get("annotations") or {}).get("vnd.docker.reference.type")
+            )  # fmt: skip
+            _, raw, kind = self.fetch(repository, image["digest"])
+        if kind == DOCKER_V2:
+            if json.loads(raw).get("mediaType") == DOCKER_V2:
+                body = json.loads(raw)
+                self.put_manifest(repository, tag, DOCKER_V2, body)
+            return
+        manifest = json.loads(raw)
+        body = {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_V2,
+            "config": {**manifest["config"], "mediaType": "application/vnd.docker.container.image.v1+json"},
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": layer["size"],
+                    "digest": layer["digest"],
+                }
+                for layer in manifest["layers"]
+            ],  # fmt: skip
+        }
+        self.put_manifest(repository, tag, DOCKER_V2, body)
 
     def get_manifest(self, repository: str, ref: str) -> tuple[str, bytes]:
         request = urllib.request.Request(

@@ -16,7 +16,7 @@ from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.keys import KEYS
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.widgets.tables import ItemTable
-from tests.conftest import wait_for
+from tests.conftest import layer_size_text, wait_for
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ async def move_to(pilot, table: ItemTable, wanted: Callable[[object], bool]) -> 
     raise AssertionError(f"no row matched in {table.id}: {[str(i) for i in table.shown_items]}")
 
 
-async def test_panes_follow_each_other_down_to_the_commit_messages(make_app, docker_host: str) -> None:
+async def test_panes_follow_each_other_down_to_the_commit_messages(
+    make_app, docker_host: str, store: str
+) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.loaded)
@@ -71,8 +73,10 @@ async def test_panes_follow_each_other_down_to_the_commit_messages(make_app, doc
         await move_to(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: app.layers.row_count >= 3 and not app.layers.pending)
         top, below = row_text(app.layers, 0), row_text(app.layers, 1)
-        assert "13 B" in top and "my second commit" in top and "echo test_second!" in top
-        assert "12 B" in below and "my first commit" in below
+        assert layer_size_text(store, 13) in top and "my second commit" in top and "echo test_second!" in top
+        assert layer_size_text(store, 12) in below and "my first commit" in below
+        size_header = "Disk" if store == "containerd" else "Size"
+        assert [c.label.plain for c in app.layers.columns.values()][3] == size_header, "says what sizes mean"
         await pilot.press("enter")
         assert app.focused is app.layers
         detail = text_of(app, "#detail")
@@ -230,7 +234,7 @@ async def test_q_quits_and_ends_the_event_worker(make_app, docker_host: str) -> 
     await wait_for(pilot, lambda: follower.state in (WorkerState.CANCELLED, WorkerState.SUCCESS), timeout=5)
 
 
-async def test_readable_at_80x24(make_app, docker_host: str) -> None:
+async def test_readable_at_80x24(make_app, docker_host: str, store: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.loaded)
@@ -247,7 +251,7 @@ async def test_readable_at_80x24(make_app, docker_host: str) -> None:
         await pilot.press("escape")
         # The layer sizes and the comments fit on screen, not only in the detail line.
         screen = screen_text(app)
-        assert "12 B" in screen or "13 B" in screen
+        assert layer_size_text(store, 12) in screen or layer_size_text(store, 13) in screen
         assert "my first" in screen or "my second" in screen
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from imgtui.engine import Engine, EngineUnavailable
 from imgtui.sandbox.proxy import EngineProxy
+from tests.conftest import layer_size
 
 
 def test_listing_matches_docker_images(engine: Engine, docker_cli) -> None:  # type: ignore[no-untyped-def]
@@ -25,11 +26,11 @@ def test_seed_names_share_one_id(engine: Engine) -> None:
     assert by_name["my-image-name:0.0"] == by_name["alicek107/my-image-name:0.0"]
 
 
-def test_history_shows_commit_layers_and_messages(engine: Engine) -> None:
+def test_history_shows_commit_layers_and_messages(engine: Engine, store: str) -> None:
     image = engine.inspect_image("commit_test:second")
     assert image is not None
     layers = engine.history(image.id)
-    assert [layer.size for layer in layers[:2]] == [13, 12]
+    assert [layer.size for layer in layers[:2]] == [layer_size(store, 13), layer_size(store, 12)]
     assert [layer.comment for layer in layers[:2]] == ["my second commit", "my first commit"]
     assert "echo test_second! >> second" in layers[0].created_by
     assert layers[0].tags == ("commit_test:second",)

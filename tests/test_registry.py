@@ -242,7 +242,7 @@ def test_remote_status_of_local_images(filled_registry: Filled, api: docker.APIC
     host = filled_registry.address
     registry = Registry(host)
     repo = f"{host}/status-{unique}"
-    push(api, "commit_test:second", f"{repo}:v1")
+    push(api, "commit_test:second", f"{repo}:v1", docker_v2=False)  # as the engine pushed it
     local = [d for d in api.inspect_image(f"{repo}:v1")["RepoDigests"] if d.startswith(repo + "@")]
     digests = [d.split("@")[1] for d in local]
     assert remote_status(registry, f"status-{unique}", "v1", digests).state == "up to date"

@@ -52,7 +52,7 @@ def test_cli_prints_the_docker_host_and_never_the_system_socket(sandbox: Sandbox
     assert sandbox.registry in status.stdout
 
 
-def test_seed_fills_a_registry_for_the_registry_view(sandbox, api) -> None:  # type: ignore[no-untyped-def]
+def test_seed_fills_a_registry_for_the_registry_view(sandbox, api, store) -> None:  # type: ignore[no-untyped-def]
     """What `python -m imgtui.sandbox demo` shows in the registry view (R), on a registry of its own here."""
     import tempfile
     from pathlib import Path
@@ -70,7 +70,9 @@ def test_seed_fills_a_registry_for_the_registry_view(sandbox, api) -> None:  # t
         assert registry.catalog().names == ("base/os", "demo/app", "team/tools")
         assert plan_delete(registry, "team/tools", "v2").siblings == ("stable", "v2")
         multi = registry.manifest("base/os", "multi")
-        assert multi.kind == "docker list" and [p.platform for p in multi.platforms] == [
+        # The classic store pushes Docker v2 manifests (so a Docker list over them), the containerd store OCI.
+        assert multi.kind == {"classic": "docker list", "containerd": "oci index"}[store]
+        assert [p.platform for p in multi.platforms] == [
             "linux/amd64",
             "linux/arm64",
         ]

@@ -43,6 +43,9 @@ class TokenServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 server.answer(self)
 
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                server.answer_form(self)
+
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
@@ -54,11 +57,36 @@ class TokenServer:
         self.httpd.shutdown()
 
     def answer(self, request: BaseHTTPRequestHandler) -> None:
+        """GET: scopes in the query, credentials as Basic auth (what imgtui and the classic store send)."""
         query = parse_qs(urlparse(request.path).query)
-        user = ""
         header = request.headers.get("Authorization", "")
+        credentials = None
         if header.startswith("Basic "):
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            credentials = (user, password)
+        self.grant(request, query, credentials)
+
+    def answer_form(self, request: BaseHTTPRequestHandler) -> None:
+        """POST: the OAuth2 form the containerd image store sends (`grant_type=password`, space-separated
+        scopes), as Docker Hub's auth service takes it."""
+        length = int(request.headers.get("Content-Length") or 0)
+        form = parse_qs(request.rfile.read(length).decode())
+        query = {"scope": " ".join(form.get("scope", [])).split(), "service": form.get("service", [])}
+        credentials = None
+        if form.get("grant_type") == ["password"]:
+            credentials = (form.get("username", [""])[0], form.get("password", [""])[0])
+        self.grant(request, query, credentials, oauth=True)
+
+    def grant(
+        self,
+        request: BaseHTTPRequestHandler,
+        query: dict[str, list[str]],
+        credentials: tuple[str, str] | None,
+        oauth: bool = False,
+    ) -> None:
+        user = ""
+        if credentials is not None:
+            user, password = credentials
             if (user, password) != (self.user, self.password):
                 self.requests.append({"scope": query.get("scope", []), "user": user, "refused": True})
                 self._send(request, 401, {"details": "incorrect username or password"})
@@ -72,7 +100,9 @@ class TokenServer:
             granted = wanted if user else [a for a in wanted if a == "pull" and kind == "repository"]
             if granted:
                 access.append({"type": kind, "name": name, "actions": granted})
-        self._send(request, 200, {"token": self.token(user, access), "expires_in": 300})
+        token = self.token(user, access)
+        answer = {"access_token": token} if oauth else {"token": token}
+        self._send(request, 200, {**answer, "expires_in": 300})
 
     def token(self, subject: str, access: Sequence[Mapping[str, object]]) -> str:
         der = self.cert.public_bytes(serialization.Encoding.DER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,24 @@ from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
+from imgtui.engine.sizes import ContainerdSizes, ImageParts
+
+
+def set_api_version(api: docker.APIClient, version: str) -> None:
+    """docker-py fixes a client's API version when it is made (or asks `/version` first, with "auto": one
+    more round trip, an ssh connection's worth over ssh). It has no public way to set the version once
+    known; `_version` is what every request reads (docker-py 7.1 and 7.2; tests/test_engine.py fails if
+    the name goes away)."""
+    api._version = version
+
+
+def image_store(info: dict[str, Any]) -> str:
+    """`containerd` when the engine keeps images in containerd (Docker 29's default, `features:
+    containerd-snapshotter`), else `classic` (overlay2 and the other graph drivers)."""
+    for pair in info.get("DriverStatus") or []:
+        if list(pair)[:2] == ["driver-type", "io.containerd.snapshotter.v1"]:
+            return "containerd"
+    return "classic"
 
 
 class EngineError(Exception):
@@ -109,6 +128,7 @@ class Engine:
         self._history_lock = threading.Lock()
         self._inflight: dict[str, threading.Event] = {}
         self._df_lock = threading.Lock()
+        self._parts: dict[str, ImageParts] = {}
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0) -> Engine:
@@ -118,9 +138,10 @@ class Engine:
 
     @classmethod
     def connect_endpoint(cls, endpoint: Endpoint, timeout: float = 30.0) -> Engine:
+        """One request, `GET /info` unversioned (every engine answers it): the engine's version, its image
+        store, and in the `Api-Version` header the newest API it speaks. The client then speaks the newer
+        of what both sides know, never above what the engine accepts."""
         try:
-            # Start at the minimum API version so the first request (/version, unversioned) works on any
-            # engine, then move up to what both sides speak: one request, not version="auto" + version().
             api = docker.APIClient(
                 base_url=endpoint.base_url,
                 version=MINIMUM_DOCKER_API_VERSION,
@@ -128,22 +149,27 @@ class Engine:
                 tls=endpoint.tls or False,
                 use_ssh_client=endpoint.use_ssh_client,
             )
-            version = api.version(api_version=False)
+            answer = api.get(f"{api.base_url}/info", timeout=timeout)
+            answer.raise_for_status()
+            data = answer.json()
         except Exception as exc:
             raise EngineUnavailable(
                 f"no Docker engine answered at {endpoint.base_url} ({endpoint.source}): {describe(exc)}"
             ) from exc
-        server_api = str(version.get("ApiVersion") or MINIMUM_DOCKER_API_VERSION)
-        api._version = (
+        server_api = str(answer.headers.get("Api-Version") or MINIMUM_DOCKER_API_VERSION)
+        version = (
             server_api if version_lt(server_api, DEFAULT_DOCKER_API_VERSION) else DEFAULT_DOCKER_API_VERSION
         )
+        set_api_version(api, version)
         info = EngineInfo(
             host=endpoint.base_url,
             source=endpoint.source,
-            version=str(version.get("Version", "?")),
-            api_version=api._version,
-            os=str(version.get("Os", "")),
-            arch=str(version.get("Arch", "")),
+            version=str(data.get("ServerVersion") or "?"),
+            api_version=version,
+            os=str(data.get("OSType") or ""),
+            arch=str(data.get("Architecture") or ""),
+            store=image_store(data),
+            server_api=server_api,
         )
         return cls(api, info, endpoint)
 
@@ -268,9 +294,33 @@ class Engine:
         raise AssertionError("not reached")
 
     def disk_usage(self) -> int:
-        """Bytes the image layers really take on disk (shared layers once), from `/system/df`."""
+        """Bytes the images really take on disk (shared layers once): `/system/df` on the classic store, the
+        size model on the containerd store (see sizes.py)."""
+        if self.info.containerd:
+            ids = [row["Id"] for row in self._call("listing images", self.api.images)]
+            return self.containerd_sizes(ids).disk_total()
         data = self._call("reading disk usage", self.df)
         return int(data.get("LayersSize") or 0)
+
+    def containerd_sizes(self, image_ids: list[str]) -> ContainerdSizes:
+        """The containerd store's size model for these images: an inspect and a history for each image not
+        seen before (four at a time), kept by image ID since an image never changes."""
+        missing = [i for i in image_ids if i not in self._parts]
+        if missing:
+
+            def read(image_id: str) -> ImageParts | None:
+                try:
+                    inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
+                    sizes = [layer.size for layer in self.history(image_id)]
+                except (docker.errors.NotFound, EngineError):
+                    return None  # gone meanwhile: it takes nothing
+                return ImageParts.read(image_id, inspect, ({"Size": size} for size in sizes))
+
+            with ThreadPoolExecutor(4, thread_name_prefix="imgtui-sizes") as pool:
+                for image_id, part in zip(missing, pool.map(read, missing)):
+                    if part is not None:
+                        self._parts[image_id] = part
+        return ContainerdSizes({i: self._parts[i] for i in image_ids if i in self._parts})
 
     def events(self) -> EventStream:
         """Image and container events from now on."""
@@ -281,7 +331,10 @@ class Engine:
 
     # -- removal -----------------------------------------------------------------------------------------
     def removal_state(self) -> removal.EngineState:
-        return self._call("reading images, containers and disk usage", removal.read_state, self.api, self.df)
+        sizes = self.containerd_sizes if self.info.containerd else None
+        return self._call(
+            "reading images, containers and disk usage", removal.read_state, self.api, self.df, sizes
+        )
 
     def plan_removal(self, target: str, image_id: str, mode: Mode) -> RemovalPlan:
         return removal.plan_removal(self.removal_state(), target, image_id, mode)

@@ -156,8 +156,18 @@ class EngineInfo:
     source: str
     version: str
     api_version: str
+    """The API version the client speaks (the older of the engine's newest and docker-py's)."""
     os: str = ""
     arch: str = ""
+    store: str = "classic"
+    """`classic` (graph drivers: layer sizes are content bytes) or `containerd` (the containerd image store:
+    snapshot disk use, and compressed copies of the layers besides)."""
+    server_api: str = ""
+    """The newest API version the engine speaks."""
+
+    @property
+    def containerd(self) -> bool:
+        return self.store == "containerd"
 
 
 @record

@@ -1,13 +1,20 @@
 """What a removal will do, worked out from the engine's real state before anything happens, and doing
 exactly that (or nothing, if the state changed since the user saw the preview).
 
-The engine's rules this follows (checked on dockerd 20.10 and in the seed notes):
+The engine's rules this follows (checked on dockerd 20.10 and 26.1, with both image stores, and in the
+seed notes):
 - untagging a name the image shares with other names only untags;
-- removing an image's last name deletes it, unless a child image still needs its layers (then it only
-  untags, as for the seeds' `commit_test:first`) or a container (even a stopped one) uses it (then the
-  engine refuses: "must force");
-- forcing past a *running* container only untags and leaves the image dangling; forcing past a *stopped*
-  container deletes the image under it.
+- removing an image's last name deletes it, unless a container (even a stopped one) uses it (then the
+  engine refuses: "must force") or a child image still needs its layers (then it only untags, as for the
+  seeds' `commit_test:first`; the containerd store then lists it as a dangling `<none>` image, although its
+  answer says `Deleted`);
+- forcing past a *running* container only untags and leaves the image dangling; a dangling image a running
+  container uses cannot be removed even with force; forcing past a *stopped* container deletes the image
+  record on the classic store (the container keeps its layers and still starts) and only untags on the
+  containerd store.
+
+Sizes come from imgtui.engine.sizes: the engine's own figures on the classic store, a model built from
+each image's layers and content on the containerd store.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from docker import APIClient
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, Image, OutcomeLine, short_id
+from imgtui.engine.sizes import ContainerdSizes
 
 Mode = Literal["tag", "image"]
 Action = Literal["remove", "stop_and_remove", "force"]
@@ -35,8 +43,21 @@ class EngineState:
     """Image ID -> IDs of images whose parent it is (from `GET /images/json?all=1`)."""
     containers: tuple[Container, ...]
     unique: dict[str, int]
-    """Image ID -> bytes no other image shares (`Size - SharedSize` of `/system/df`)."""
+    """Image ID -> bytes no other image shares (`Size - SharedSize` of `/system/df`, or the model)."""
     layers_size: int
+    """Bytes all images take on disk, each layer once."""
+    sizes: ContainerdSizes | None = None
+    """The containerd store's size model; None on the classic store, whose own figures are right."""
+
+    @property
+    def containerd(self) -> bool:
+        return self.sizes is not None
+
+    def size_of(self, image: Image) -> int:
+        """All the bytes an image takes, shared or not."""
+        if self.sizes is not None and image.id in self.sizes.parts:
+            return self.sizes.footprint(image.id).total
+        return image.size
 
 
 @dataclass(frozen=True)
@@ -54,12 +75,19 @@ class RemovalPlan:
     unique_size: int
     shared_size: int
     disk_before: int = 0
-    """LayersSize when previewed, to report what the removal really reclaimed."""
+    """Disk used by all images when previewed, to report what the removal really reclaimed."""
+    containerd: bool = False
+    """The engine keeps images in the containerd store: sizes are estimates, other rules (module doc)."""
 
     @property
     def deletes(self) -> bool:
-        """Will the image itself (its layers) be deleted by a plain, unforced removal?"""
+        """Will the image itself be deleted by a plain, unforced removal?"""
         return not self.keeps and not self.children and not self.containers
+
+    @property
+    def force_allowed(self) -> bool:
+        """The engine refuses to force past a running container when there is no name left to untag."""
+        return bool(self.untag) or not self.running
 
     @property
     def blocked(self) -> bool:
@@ -86,22 +114,32 @@ class RemovalPlan:
         )
 
     def force_outcome(self) -> str:
-        """What force does here, in plain words."""
+        """What force does here on this engine, in plain words (each case checked by doing it)."""
+        names = ", ".join(self.untag) or self.image.short_id
+        if self.running:
+            users = ", ".join(c.name for c in self.running)
+            if not self.untag:
+                return (
+                    f"Force is refused here: the engine will not remove a dangling image while running "
+                    f"container {users} uses it. Stop and remove the container first."
+                )
+            return (
+                f"Force untags {names}, but the image stays behind as a dangling <none> image while "
+                f"running container {users} uses it."
+            )
+        users = ", ".join(c.name for c in self.containers)
+        if self.containerd:
+            return (
+                f"Force untags {names}; on the containerd image store the image stays behind as a dangling "
+                f"<none> image while stopped container {users} exists."
+            )
         if self.children:
             return (
-                f"Force untags {', '.join(self.untag) or self.image.short_id}; the image itself stays, "
-                "because a child image still needs its layers."
+                f"Force untags {names}; the image itself stays, because a child image still needs its layers."
             )
-        if self.running:
-            names = ", ".join(c.name for c in self.running)
-            return (
-                f"Force untags {', '.join(self.untag) or self.image.short_id}, but the image stays behind "
-                f"as a dangling <none> image while running container {names} uses it."
-            )
-        names = ", ".join(c.name for c in self.containers)
         return (
-            f"Force deletes the image although stopped container {names} uses it: that container keeps "
-            "existing but can no longer start from its image."
+            f"Force deletes the image record although stopped container {users} uses it: nothing is freed, "
+            "the container keeps its layers and still starts."
         )
 
     def summary(self) -> list[str]:
@@ -112,17 +150,25 @@ class RemovalPlan:
             lines.append(f"Untags: {', '.join(self.untag)}")
         if self.keeps:
             lines.append(f"Keeps:  {', '.join(self.keeps)} (same image: nothing is deleted)")
-        if self.children and not self.keeps:
-            lines.append(
-                f"Only untags: {len(self.children)} child image(s) still need its layers "
-                f"({', '.join(short_id(c) for c in self.children)})"
-            )
+        children = ", ".join(short_id(c) for c in self.children)
         for c in self.containers:
             lines.append(f"Used by container {c.name} ({c.status})")
         if self.blocked:
             lines.append('The engine refuses this while those containers exist ("must force").')
+        elif self.children and not self.keeps:
+            lines.append(
+                f"Only untags: {len(self.children)} child image(s) still need its layers ({children})"
+            )
+            if self.containerd:
+                lines.append(
+                    "The containerd image store then lists it as a dangling <none> image (its answer says "
+                    "Deleted, but the image stays until its children go)."
+                )
         elif self.deletes:
-            lines.append(f"Deletes the image and frees {self.unique_size} bytes not shared with other images")
+            about = "about " if self.containerd else ""
+            lines.append(
+                f"Deletes the image and frees {about}{self.unique_size} bytes not shared with other images"
+            )
         return lines
 
 
@@ -133,9 +179,18 @@ class PrunePlan:
     all_unused: bool
     images: tuple[Image, ...]
     unique: dict[str, int] = field(hash=False, compare=False)
+    sizes: ContainerdSizes | None = field(default=None, hash=False, compare=False)
+    disk_before: int = 0
+
+    @property
+    def containerd(self) -> bool:
+        return self.sizes is not None
 
     @property
     def freed(self) -> int:
+        """What the prune gives back: on the containerd store, layers only the pruned images need, once."""
+        if self.sizes is not None:
+            return self.sizes.freed(i.id for i in self.images).own
         return sum(self.unique.get(i.id, 0) for i in self.images)
 
     def fingerprint(self) -> tuple[str, ...]:
@@ -150,8 +205,14 @@ class PlanChanged(Exception):
         self.plan = plan
 
 
-def read_state(api: APIClient, df: Callable[[], dict[str, Any]]) -> EngineState:
-    """Four requests: images (all, for parents; top-level), containers, disk usage (for unique sizes)."""
+def read_state(
+    api: APIClient,
+    df: Callable[[], dict[str, Any]],
+    containerd_sizes: Callable[[list[str]], ContainerdSizes] | None = None,
+) -> EngineState:
+    """Four requests: images (all, for parents; top-level), containers, disk usage (for unique sizes).
+    On the containerd store, `containerd_sizes` gives the size model instead of disk usage (an inspect and
+    a history for each image it has not seen before)."""
     rows = api.images(all=True)
     top = {row["Id"] for row in api.images()}
     images = {row["Id"]: Image.from_summary(row) for row in rows if row["Id"] in top}
@@ -161,6 +222,16 @@ def read_state(api: APIClient, df: Callable[[], dict[str, Any]]) -> EngineState:
         if parent:
             children.setdefault(parent, []).append(row["Id"])
     containers = tuple(Container.from_summary(c) for c in api.containers(all=True))
+    if containerd_sizes is not None:
+        sizes = containerd_sizes(sorted(images))
+        return EngineState(
+            images=images,
+            children={k: tuple(v) for k, v in children.items()},
+            containers=containers,
+            unique={image_id: sizes.footprint(image_id).own for image_id in images},
+            layers_size=sizes.disk_total(),
+            sizes=sizes,
+        )
     usage = df()
     unique = {
         i["Id"]: max(int(i.get("Size") or 0) - max(int(i.get("SharedSize") or 0), 0), 0)
@@ -194,8 +265,9 @@ def plan_removal(state: EngineState, target: str, image_id: str, mode: Mode) -> 
         children=state.children.get(image.id, ()),
         containers=users,
         unique_size=size,
-        shared_size=max(image.size - size, 0),
+        shared_size=max(state.size_of(image) - size, 0),
         disk_before=state.layers_size,
+        containerd=state.containerd,
     )
 
 
@@ -217,7 +289,10 @@ def plan_bulk(state: EngineState, pairs: list[tuple[str, str]]) -> list[str]:
         elif state.children.get(image_id):
             lines.append(f"{target}: untag only (a child image needs {image.short_id})")
         else:
-            lines.append(f"{target}: deletes {image.short_id}, frees {state.unique.get(image_id, 0)} bytes")
+            about = "about " if state.containerd else ""
+            lines.append(
+                f"{target}: deletes {image.short_id}, frees {about}{state.unique.get(image_id, 0)} bytes"
+            )
         names[image_id] = remaining
     return lines
 
@@ -230,7 +305,7 @@ def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
         if i.id not in used and (all_unused or (i.dangling and not state.children.get(i.id)))
     ]
     chosen.sort(key=lambda i: (-i.size, i.id))
-    return PrunePlan(all_unused, tuple(chosen), dict(state.unique))
+    return PrunePlan(all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size)
 
 
 def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:

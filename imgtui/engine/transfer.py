@@ -221,9 +221,12 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
 
 
 def _stream(events: Any, what: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
-    """Relay pull/push progress (`Preparing`, `Pushing`, `Pushed`, `Layer already exists`, `Pull complete`);
-    returns (final status lines, errors)."""
-    lines: list[str] = []
+    """Relay pull/push progress in each store's own words; returns (one line per layer with its last word,
+    then the engine's closing lines (digest, status), and the errors). A pulled layer ends with `Pull
+    complete` or `Already exists` on the classic store, `Download complete` on the containerd store; a
+    pushed one with `Pushed`, `Layer already exists` or `Mounted from REPO`."""
+    layers: dict[str, str] = {}
+    closing: list[str] = []
     errors: list[str] = []
     for item in events:
         if stop():
@@ -232,12 +235,25 @@ def _stream(events: Any, what: str, report: Report, stop: Stop) -> tuple[list[st
             errors.append(str(item.get("error")))
             continue
         detail = item.get("progressDetail") or {}
-        status = str(item.get("status") or "")
+        status = str(item.get("status") or "").strip()
         layer = str(item.get("id") or "")
-        report(Progress(what, int(detail.get("current") or 0), int(detail.get("total") or 0), layer, status))
-        if not layer or status in ("Pushed", "Layer already exists", "Pull complete", "Already exists"):
-            lines.append(f"{layer}: {status}" if layer else status)
-    return lines, errors
+        # `hidecounts`: the containerd store's way of saying these are not byte counts to show.
+        hidden = bool(detail.get("hidecounts"))
+        done = 0 if hidden else int(detail.get("current") or 0)
+        total = 0 if hidden else int(detail.get("total") or 0)
+        report(Progress(what, done, total, layer, status))
+        if not status:
+            continue
+        if not layer:
+            closing.append(status)
+        elif _is_layer(layer):
+            layers[layer] = status  # its last word stays
+    return [f"{layer}: {status}" for layer, status in layers.items()] + closing, errors
+
+
+def _is_layer(layer: str) -> bool:
+    """Progress ids are short layer digests; a pull's first line uses the tag as its id."""
+    return len(layer) == 12 and all(c in "0123456789abcdef" for c in layer)
 
 
 def pull(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:

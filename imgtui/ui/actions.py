@@ -64,10 +64,13 @@ class InspectLoaded(Message):
 
 
 def _size_line(plan: RemovalPlan) -> str:
-    return (
-        f"Size {fmt.size(plan.image.size)}: {fmt.size(plan.unique_size)} only this image has, "
-        f"{fmt.size(plan.shared_size)} shared with other images"
+    line = (
+        f"Size {fmt.size(plan.unique_size + plan.shared_size)}: {fmt.size(plan.unique_size)} only this image "
+        f"has, {fmt.size(plan.shared_size)} shared with other images"
     )
+    if plan.containerd:
+        line += " (about: the containerd image store keeps each layer unpacked and compressed)"
+    return line
 
 
 class ImageActions(App[None]):
@@ -220,12 +223,12 @@ class ImageActions(App[None]):
             errors += line.kind == "error"
             post(Outcome([line]))
         self.reread_images(sorted({image_id for _, image_id in pairs}))
+        self.call_from_thread(self._clear_marks)
         after = self.engine.disk_usage()
         post(DiskUsageRead(after))
         tail = f"; {errors} failed" if errors else ""
         freed = max(before - after, 0)
         post(Outcome([OutcomeLine("reclaimed", f"Reclaimed {fmt.size(freed)} ({freed} bytes){tail}")]))
-        self.call_from_thread(self._clear_marks)
 
     def reread_images(self, refs: list[str]) -> None:
         """(In a worker) the engine's current view of these images, for the panes: an inspect each for a
@@ -297,17 +300,15 @@ class ImageActions(App[None]):
         post(Outcome(lines))
         self.reread_images([i.id for i in plan.images])
         post(DiskUsageRead(self.engine.disk_usage()))
-        post(
-            Outcome(
-                [
-                    OutcomeLine(
-                        "reclaimed",
-                        f"SpaceReclaimed: {reclaimed} bytes ({fmt.size(reclaimed)}); "
-                        f"the preview said {plan.freed} bytes",
-                    )
-                ]
-            )  # fmt: skip
-        )
+        said = f"SpaceReclaimed: {reclaimed} bytes ({fmt.size(reclaimed)})"
+        if plan.containerd:
+            said += (
+                ", as the containerd image store counts it: the manifests and configs it deleted, not the "
+                f"layers; the preview's estimate of the disk freed was {plan.freed} bytes"
+            )
+        else:
+            said += f"; the preview said {plan.freed} bytes"
+        post(Outcome([OutcomeLine("reclaimed", said)]))
 
     # -- t: tag -------------------------------------------------------------------------------------------
     def action_tag(self) -> None:

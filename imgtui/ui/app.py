@@ -48,7 +48,7 @@ from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.job import JobBar
 from imgtui.ui.widgets.outcome import OutcomeLog
-from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, TagTable
+from imgtui.ui.widgets.tables import ItemTable, LayerTable, RepositoryTable, SnapshotLayerTable, TagTable
 
 if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
     from imgtui.registry import Registry
@@ -138,7 +138,7 @@ class ImgtuiApp(TransferActions):
         self.status = FixedLines(id="status")
         self.repos = RepositoryTable(id="repos")
         self.tags = TagTable(id="tags")
-        self.layers = LayerTable(id="layers")
+        self.layers: LayerTable = (SnapshotLayerTable if engine.info.containerd else LayerTable)(id="layers")
         self.detail = FixedLines(id="detail")
         self.outcome = OutcomeLog(id="outcome")
         self.job_bar = JobBar(id="job")
@@ -402,7 +402,8 @@ class ImgtuiApp(TransferActions):
             return
         text = Text()
         text.append(f"{layer.display_id}  ", style="bold")
-        text.append(f"{fmt.size(layer.size)}  {fmt.ago(layer.created)}\n")
+        where = " on disk (its snapshot in the containerd image store)" if self.engine.info.containerd else ""
+        text.append(f"{fmt.size(layer.size)}{where}  {fmt.ago(layer.created)}\n")
         text.append(layer.created_by or "(no command recorded)")
         if layer.comment:
             text.append("\ncomment: ", style="bold")

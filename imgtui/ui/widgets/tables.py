@@ -381,7 +381,9 @@ class PositionTable(ItemTable[T]):
 
 
 class LayerTable(PositionTable[Layer]):
-    """`docker history` of one image, newest layer first."""
+    """`docker history` of one image, newest layer first. Its size column is what the engine's history
+    gives: each layer's content bytes on the classic image store ("Size"), the disk its snapshot uses on the
+    containerd image store ("Disk": 8 kB for a 13-byte file)."""
 
     COLUMNS = (
         ("id", "Image", 12),
@@ -410,6 +412,18 @@ class LayerTable(PositionTable[Layer]):
 
     def haystack(self, item: Layer) -> str:
         return f"{item.display_id} {item.created_by} {item.comment}"
+
+
+class SnapshotLayerTable(LayerTable):
+    """The layers on the containerd image store, whose history sizes are the disk each snapshot uses."""
+
+    COLUMNS = (
+        ("id", "Image", 12),
+        ("created", "Created", 14),
+        ("created_by", "Created by", 0),
+        ("size", "Disk", 7),
+        ("comment", "Comment", 0),
+    )
 
 
 class ContainerTable(ItemTable[Container]):
