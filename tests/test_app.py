@@ -260,8 +260,10 @@ async def test_fast_cursor_moves_do_not_request_history_per_row(
     proxy: EngineProxy,
     api,
     unique: str,  # type: ignore[no-untyped-def]
+    store: str,
 ) -> None:
-    """Twenty rows passed in one burst cost one history request (for the row the cursor rests on)."""
+    """Twenty rows passed in one burst cost one history request (for the row the cursor rests on). On the
+    containerd store the size model may have read that history already (for the status line): none then."""
     from imgtui.sandbox.generate import load
 
     prefix = f"burst-{unique}"
@@ -281,7 +283,10 @@ async def test_fast_cursor_moves_do_not_request_history_per_row(
             image_id = rested.tags[0].image.id
             shown = lambda: app.layers.current is not None and app.layers.current.id == image_id  # noqa: E731
             await wait_for(pilot, shown)
-            assert proxy.count(contains="/history") == 1, proxy.requests
+            if store == "classic":
+                assert proxy.count(contains="/history") == 1, proxy.requests
+            else:
+                assert proxy.count(contains="/history") <= 1, proxy.requests
             assert f"generated image {rested.name.rsplit('img', 1)[1]}" in row_text(app.layers, 0)
     finally:
         for n in range(25):

@@ -75,3 +75,47 @@ def test_no_engine_is_one_clear_error() -> None:
     assert "unix:///tmp/imgtui-no-such-engine.sock" in message
     assert "No such file or directory" in message
     assert "Traceback" not in message
+
+
+def test_the_private_api_version_name_is_still_there(docker_host: str) -> None:
+    """imgtui sets docker-py's `_version` once the engine has said what it speaks (engine/client.py,
+    set_api_version): fail loudly if a docker-py release renames it."""
+    import docker
+
+    api = docker.APIClient(base_url=docker_host, version="1.30")
+    assert api._version == "1.30"
+    api.close()
+
+
+def test_an_engine_that_refuses_old_api_versions(sandbox, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Docker 29 accepts API 1.44 and up (tests/version_gate.py stands in for it): imgtui connects, lists,
+    reads history, and never sends a request versioned below 1.44."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.version_gate import VersionGate
+
+    real = Engine.connect(sandbox.docker_host)
+    behind = real.info.api_version
+    real.close()
+    path = Path(tempfile.mkdtemp(prefix="imgtui-g-", dir="/tmp")) / "g.sock"
+    gate = VersionGate(sandbox.socket, path, behind)
+    try:
+        engine = Engine.connect(gate.docker_host)
+        assert engine.info.server_api == "1.52"
+        assert engine.info.api_version == "1.45", "the newest both sides speak (docker-py's newest)"
+        images = engine.list_images()
+        assert images and engine.history(images[0].id)
+        engine.close()
+        versions = [v for v in gate.asked if v != "unversioned"]
+        assert versions and all(tuple(map(int, v.split("."))) >= (1, 44) for v in versions), gate.asked
+    finally:
+        gate.stop()
+
+
+def test_an_api_1_41_engine_is_spoken_to_in_1_41(engine: Engine, store: str) -> None:
+    """Debian 12's dockerd 20.10 speaks at most 1.41; the client never asks it for more."""
+    if engine.info.version.startswith("20.10"):
+        assert engine.info.api_version == engine.info.server_api == "1.41"
+    else:
+        assert engine.info.api_version == "1.45" and engine.info.server_api >= "1.45"

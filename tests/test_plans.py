@@ -31,7 +31,9 @@ def test_last_name_with_a_stopped_container_is_refused_and_force_deletes() -> No
     a = img("a", "app:1")
     plan = plan_removal(state([a], [ctr("web", a, "exited")]), "app:1", a.id, "tag")
     assert plan.blocked and not plan.deletes
-    assert "Force deletes the image although stopped container web uses it" in plan.force_outcome()
+    said = plan.force_outcome()
+    assert "Force deletes the image record although stopped container web uses it" in said
+    assert "still starts" in said, "checked by doing it: tests/test_removal.py"
 
 
 def test_shared_name_only_untags_even_with_a_container() -> None:

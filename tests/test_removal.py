@@ -430,3 +430,71 @@ def test_prune_prunes_nothing_if_the_candidates_changed(docker_host: str, api, u
     assert isinstance(changed.value.plan, type(plan))
     assert exists(api, cleanup[0]), "the image that became dangling after the preview is still there"
     engine.close()
+
+
+def test_a_removal_frees_what_its_preview_said(
+    engine: Engine, api, sandbox: Sandbox, unique: str, cleanup
+) -> None:  # type: ignore[no-untyped-def]
+    """One image with 300 kB of its own (random, so its compressed copy is as big): the preview's "frees" and
+    the status line's disk figure both move by what `du` of the data-root gives back, on both stores."""
+    repo = f"solo-{unique}"
+    write = ["sh", "-c", "head -c 300000 /dev/urandom > /r"]
+    image_id = run_and_commit(api, "busybox:latest", f"solo-{unique}", write, repo, "1", remove=True)
+    cleanup.append(image_id)
+    plan = engine.plan_removal(f"{repo}:1", image_id, "tag")
+    assert plan.deletes and plan.unique_size >= 300_000
+    status_before = engine.disk_usage()
+    before = disk_used(sandbox.data_root)
+    lines = [line.text for line in engine.remove(plan, "remove")]
+    assert f"Deleted: {image_id}" in lines
+    freed = before - settled_disk_used(sandbox.data_root)
+    status_freed = status_before - engine.disk_usage()
+    tolerance = max(0.05 * freed, 128 * 1024)
+    assert abs(freed - plan.unique_size) <= tolerance, (freed, plan.unique_size)
+    assert abs(freed - status_freed) <= tolerance, (freed, status_freed)
+
+
+def test_force_past_a_stopped_container_does_what_the_preview_says(  # type: ignore[no-untyped-def]
+    engine: Engine, api, store: str, unique: str, cleanup
+) -> None:
+    """Done, then the container started: the classic store deletes the image record and the container still
+    starts; the containerd store only untags, leaving a dangling image. The preview says which."""
+    repo = f"forced-{unique}"
+    image_id = run_and_commit(api, "busybox:latest", f"fmk-{unique}", ["sh", "-c", "echo x > /x"], repo, "1",
+                              remove=True)  # fmt: skip
+    cleanup.append(image_id)
+    user = api.create_container(f"{repo}:1", command=["cat", "/x"], name=f"fuser-{unique}",
+                                host_config=api.create_host_config(**NET))  # fmt: skip
+    cleanup.append(f"c:fuser-{unique}")
+    plan = engine.plan_removal(f"{repo}:1", image_id, "tag")
+    assert plan.blocked and plan.force_allowed
+    said = plan.force_outcome()
+    lines = [line.text for line in engine.remove(plan, "force")]
+    api.start(user)
+    assert api.wait(user)["StatusCode"] == 0 and api.logs(user) == b"x\n", "the container still starts"
+    if store == "classic":
+        assert "deletes the image record" in said and "still starts" in said
+        assert f"Deleted: {image_id}" in lines and not exists(api, image_id)
+    else:
+        assert "stays behind as a dangling <none> image" in said
+        assert not any(line.startswith("Deleted") for line in lines)
+        assert exists(api, image_id) and api.inspect_image(image_id)["RepoTags"] == []
+
+
+def test_force_is_not_offered_where_the_engine_refuses_it(  # type: ignore[no-untyped-def]
+    engine: Engine, api, unique: str, cleanup
+) -> None:
+    """A dangling image that a running container uses cannot be removed even with force (both stores)."""
+    repo = f"pinned-{unique}"
+    image_id = run_and_commit(api, "busybox:latest", f"pmk-{unique}", ["true"], repo, "1", remove=True)
+    cleanup.append(image_id)
+    runner = api.create_container(f"{repo}:1", command=["sleep", "600"], name=f"prun-{unique}",
+                                  host_config=api.create_host_config(**NET))  # fmt: skip
+    cleanup.append(f"c:prun-{unique}")
+    api.start(runner)
+    api.remove_image(f"{repo}:1", force=True)  # now dangling, still running
+    plan = engine.plan_removal(image_id, image_id, "tag")
+    assert plan.blocked and not plan.force_allowed
+    assert "Force is refused here" in plan.force_outcome()
+    with pytest.raises(docker.errors.APIError, match="cannot be forced"):
+        api.remove_image(image_id, force=True)

@@ -293,12 +293,14 @@ class Engine:
                 time.sleep(0.1)
         raise AssertionError("not reached")
 
-    def disk_usage(self) -> int:
+    def disk_usage(self, image_ids: list[str] | None = None) -> int:
         """Bytes the images really take on disk (shared layers once): `/system/df` on the classic store, the
-        size model on the containerd store (see sizes.py)."""
+        size model on the containerd store (see sizes.py), over `image_ids` when the caller knows them
+        (the app's list, kept live by events) or else the engine's list."""
         if self.info.containerd:
-            ids = [row["Id"] for row in self._call("listing images", self.api.images)]
-            return self.containerd_sizes(ids).disk_total()
+            if image_ids is None:
+                image_ids = [row["Id"] for row in self._call("listing images", self.api.images)]
+            return self.containerd_sizes(image_ids).disk_total()
         data = self._call("reading disk usage", self.df)
         return int(data.get("LayersSize") or 0)
 

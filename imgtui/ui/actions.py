@@ -152,7 +152,8 @@ class ImageActions(App[None]):
         if plan.blocked:
             names = ", ".join(c.name for c in plan.containers)
             choices.append(Choice(("s",), f"stop and remove {names}, then remove", "stop_and_remove", True))
-            choices.append(Choice(("f",), "force", "force", True))
+            if plan.force_allowed:
+                choices.append(Choice(("f",), "force", "force", True))
             lines.append(Text(plan.force_outcome(), style="yellow"))
         title = "Remove the image with all its names?" if plan.mode == "image" else f"Remove {plan.target}?"
         if plan.target == plan.image.id:

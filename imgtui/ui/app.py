@@ -228,7 +228,7 @@ class ImgtuiApp(TransferActions):
 
     @work(thread=True, exclusive=True, group="df", exit_on_error=False, description="Reading disk usage")
     def read_disk_usage(self) -> None:
-        self.post_message(DiskUsageRead(self.engine.disk_usage()))
+        self.post_message(DiskUsageRead(self.engine.disk_usage([i.id for i in self.catalog.images()])))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
