@@ -205,17 +205,17 @@ async def latency(host: str, rows: int, moves: int) -> tuple[list[float], list[f
     app = ImgtuiApp(engine)
 
     def ready() -> bool:
-        if not app.loaded:
+        if not app.images.loaded:
             return False
-        if app.repos.current is None or app.repos.current.name != ONE_REPO:
-            app.repos.select_key(ONE_REPO)
+        if app.images.repos.current is None or app.images.repos.current.name != ONE_REPO:
+            app.images.repos.select_key(ONE_REPO)
             return False
-        if app.focused is not app.tags:
-            app.tags.focus()
+        if app.focused is not app.images.tags:
+            app.images.tags.focus()
             return False
-        return app.tags.row_count == rows
+        return app.images.tags.row_count == rows
 
-    ours = await key_latencies(app, moves, ready, lambda: app.tags.cursor_row)
+    ours = await key_latencies(app, moves, ready, lambda: app.images.tags.cursor_row)
     engine.close()
     floor_app = FloorTable(rows)
     floor = await key_latencies(
@@ -249,7 +249,7 @@ async def outside_tag(
     app = ImgtuiApp(engine)
     name = f"outside/tag:{time.time_ns()}"
     async with app.run_test(size=(120, 36)) as pilot:
-        while not (app.loaded and app.disk_used is not None):
+        while not (app.images.loaded and app.images.disk_used is not None):
             await pilot.pause(0.01)
         await pilot.pause(0.5)
         proxy.reset()
@@ -257,7 +257,7 @@ async def outside_tag(
         api.tag("bench/img0:t0", name.split(":")[0], name.split(":")[1])
         repo = name.split(":")[0]
         deadline = start + 30
-        while repo not in {r.name for r in app.repos.items}:
+        while repo not in {r.name for r in app.images.repos.items}:
             if time.perf_counter() > deadline:
                 raise SystemExit(f"bench: the app never showed {name}; requests: {proxy.requests}")
             await asyncio.sleep(0.001)

@@ -16,7 +16,12 @@ def main(host: str) -> None:
     app = ImgtuiApp(engine)
 
     async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
-        while not (app.loaded and app.tags.row_count and app.layers.row_count and not app.layers.pending):
+        while not (
+            app.images.loaded
+            and app.images.tags.row_count
+            and app.images.layer_table.row_count
+            and not app.images.layer_table.pending
+        ):
             await pilot.pause(0.002)
         app.exit()
 

@@ -50,17 +50,17 @@ Steps = Callable[[Pilot[None], ImgtuiApp], Awaitable[None]]
 
 
 async def to_tag(pilot: Pilot[None], app: ImgtuiApp, repo: str, tag: str) -> None:
-    await to_row(pilot, app.repos, lambda r: r.name == repo)  # type: ignore[attr-defined]
+    await to_row(pilot, app.images.repos, lambda r: r.name == repo)  # type: ignore[attr-defined]
     await pilot.press("enter")
-    await to_row(pilot, app.tags, lambda t: t.tag == tag)  # type: ignore[attr-defined]
-    await until(pilot, lambda: app.layers.row_count > 0 and not app.layers.pending)
+    await to_row(pilot, app.images.tags, lambda t: t.tag == tag)  # type: ignore[attr-defined]
+    await until(pilot, lambda: app.images.layer_table.row_count > 0 and not app.images.layer_table.pending)
 
 
 async def shoot(host: str, name: str, size: tuple[int, int], steps: Steps) -> None:
     engine = Engine.connect(host)
     app = ImgtuiApp(engine)
     async with app.run_test(size=size) as pilot:
-        await until(pilot, lambda: app.loaded and app.disk_used is not None)
+        await until(pilot, lambda: app.images.loaded and app.images.disk_used is not None)
         await steps(pilot, app)
         await pilot.pause(0.3)
         app.save_screenshot(str(OUT / name))
@@ -94,12 +94,12 @@ async def outcome(pilot: Pilot[None], app: ImgtuiApp) -> None:
     await pilot.press("t")
     await until(pilot, lambda: isinstance(app.focused, Input))
     await pilot.press("ctrl+u", *"scratch/copy:1", "enter")
-    await until(pilot, lambda: "scratch/copy" in {r.name for r in app.repos.items})
+    await until(pilot, lambda: "scratch/copy" in {r.name for r in app.images.repos.items})
     await to_tag(pilot, app, "scratch/copy", "1")
     await pilot.press("d")
     await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
     await pilot.press("y")
-    await until(pilot, lambda: any(line.startswith("Reclaimed") for line in app.outcome.lines_text))
+    await until(pilot, lambda: any(line.startswith("Reclaimed") for line in app.images.outcome.lines_text))
     await to_tag(pilot, app, "commit_test", "second")
 
 
@@ -123,7 +123,7 @@ def in_registry(address: str, repo: str, key: str, then: str = "") -> Steps:
         await pilot.press("enter")
         await until(pilot, lambda: screen.tags.row_count > 0 and all(r.loaded for r in screen.tags.items))
         await to_row(pilot, screen.tags, lambda r: r.key == key)  # type: ignore[attr-defined]
-        await until(pilot, lambda: screen.layers_for == key and screen.history.row_count > 0)
+        await until(pilot, lambda: screen.layers_for == key and screen.layer_table.row_count > 0)
         if then:
             await pilot.press(then)
             await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
@@ -134,7 +134,7 @@ def in_registry(address: str, repo: str, key: str, then: str = "") -> Steps:
 def remote_status(address: str) -> Steps:
     async def steps(pilot: Pilot[None], app: ImgtuiApp) -> None:
         await to_tag(pilot, app, f"{address}/team/tools", "stable")
-        await until(pilot, lambda: "registry: differs" in str(app.layers.border_title))
+        await until(pilot, lambda: "registry: differs" in str(app.images.layer_table.border_title))
 
     return steps
 

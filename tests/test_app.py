@@ -12,8 +12,8 @@ from textual.worker import WorkerState
 
 from imgtui.engine import NONE, Engine
 from imgtui.sandbox.proxy import EngineProxy
+from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
-from imgtui.ui.keys import KEYS
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.widgets.tables import ItemTable
 from tests.conftest import layer_size_text, wait_for
@@ -61,71 +61,81 @@ async def test_panes_follow_each_other_down_to_the_commit_messages(
 ) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        names = [r.name for r in app.repos.shown_items]
+        await wait_for(pilot, lambda: app.images.loaded)
+        names = [r.name for r in app.images.repos.shown_items]
         assert {"busybox", "commit_test", "my-image-name", "alicek107/my-image-name"} <= set(names)
         assert names[-1] == NONE, "dangling images are grouped last as <none>"
-        await move_to(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
-        assert "2" in row_text(app.repos, app.repos.cursor_row), "commit_test has two tags"
+        await move_to(pilot, app.images.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
+        assert "2" in row_text(app.images.repos, app.images.repos.cursor_row), "commit_test has two tags"
         await pilot.press("enter")
-        assert app.focused is app.tags
-        assert {t.tag for t in app.tags.shown_items} == {"first", "second"}
-        await move_to(pilot, app.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.layers.row_count >= 3 and not app.layers.pending)
-        top, below = row_text(app.layers, 0), row_text(app.layers, 1)
+        assert app.focused is app.images.tags
+        assert {t.tag for t in app.images.tags.shown_items} == {"first", "second"}
+        await move_to(pilot, app.images.tags, lambda t: t.tag == "second")  # type: ignore[attr-defined]
+        await wait_for(
+            pilot, lambda: app.images.layer_table.row_count >= 3 and not app.images.layer_table.pending
+        )
+        top, below = row_text(app.images.layer_table, 0), row_text(app.images.layer_table, 1)
         assert layer_size_text(store, 13) in top and "my second commit" in top and "echo test_second!" in top
         assert layer_size_text(store, 12) in below and "my first commit" in below
         size_header = "Disk" if store == "containerd" else "Size"
-        assert [c.label.plain for c in app.layers.columns.values()][3] == size_header, "says what sizes mean"
+        assert [c.label.plain for c in app.images.layer_table.columns.values()][3] == size_header, (
+            "says what sizes mean"
+        )
         await pilot.press("enter")
-        assert app.focused is app.layers
+        assert app.focused is app.images.layer_table
         detail = text_of(app, "#detail")
         assert "sh -c echo test_second! >> second" in detail and "comment: my second commit" in detail
-        assert "Layers of commit_test:second" in str(app.layers.border_title)
+        assert "Layers of commit_test:second" in str(app.images.layer_table.border_title)
 
 
 async def test_shared_id_is_marked_and_named(make_app, docker_host: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        await move_to(pilot, app.repos, lambda r: r.name == "my-image-name")  # type: ignore[attr-defined]
-        assert "0.0 +1" in row_text(app.tags, 0)
+        await wait_for(pilot, lambda: app.images.loaded)
+        await move_to(pilot, app.images.repos, lambda r: r.name == "my-image-name")  # type: ignore[attr-defined]
+        assert "0.0 +1" in row_text(app.images.tags, 0)
         # the layers pane follows once the cursor rests (HISTORY_DELAY)
         named = "also named alicek107/my-image-name:0.0"
-        await wait_for(pilot, lambda: named in str(app.layers.border_title))
+        await wait_for(pilot, lambda: named in str(app.images.layer_table.border_title))
 
 
 async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_host: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        await move_to(pilot, app.repos, lambda r: r.name == NONE)  # type: ignore[attr-defined]
-        assert all(t.image.dangling and t.tag == NONE for t in app.tags.shown_items)
-        dangling = app.tags.current
+        await wait_for(pilot, lambda: app.images.loaded)
+        await move_to(pilot, app.images.repos, lambda r: r.name == NONE)  # type: ignore[attr-defined]
+        assert all(t.image.dangling and t.tag == NONE for t in app.images.tags.shown_items)
+        dangling = app.images.tags.current
         assert dangling is not None
         # the layers pane follows once the cursor rests: wait for the dangling image's own layers
-        await wait_for(pilot, lambda: str(app.layers.border_title) == f"Layers of {dangling.image.short_id}")
-        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.pending)
-        assert "build 1" in row_text(app.layers, 0), "the first demo/app build is the dangling one"
+        await wait_for(
+            pilot, lambda: str(app.images.layer_table.border_title) == f"Layers of {dangling.image.short_id}"
+        )
+        await wait_for(
+            pilot, lambda: app.images.layer_table.row_count >= 2 and not app.images.layer_table.pending
+        )
+        assert "build 1" in row_text(app.images.layer_table, 0), (
+            "the first demo/app build is the dangling one"
+        )
         assert "disk" in text_of(app, "#status") or "dangling" in text_of(app, "#status")
 
 
 async def test_keys_move_between_panes_and_help_lists_them(make_app, docker_host: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        assert app.focused is app.repos
+        await wait_for(pilot, lambda: app.images.loaded)
+        assert app.focused is app.images.repos
         await pilot.press("tab")
-        assert app.focused is app.tags
+        assert app.focused is app.images.tags
         await pilot.press("tab")
-        assert app.focused is app.layers
+        assert app.focused is app.images.layer_table
         await pilot.press("shift+tab", "shift+tab")
-        assert app.focused is app.repos
-        start = app.repos.cursor_row
+        assert app.focused is app.images.repos
+        start = app.images.repos.cursor_row
         await pilot.press("j", "j")
-        assert app.repos.cursor_row == start + 2
+        assert app.images.repos.cursor_row == start + 2
         await pilot.press("k")
-        assert app.repos.cursor_row == start + 1
+        assert app.images.repos.cursor_row == start + 1
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_table = app.screen.query_one("#help-table", DataTable)
@@ -138,29 +148,31 @@ async def test_keys_move_between_panes_and_help_lists_them(make_app, docker_host
         assert not isinstance(app.screen, HelpScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Refresh", "Filter", "Keys", "Focus layers"} <= titles
-        bound = {b.id for b in app.BINDINGS if hasattr(b, "id")}
+        bound = {b.id for b in [*app.BINDINGS, *app.images.BINDINGS] if hasattr(b, "id")}
         assert {"filter", "refresh", "help", "quit"} <= bound
-        assert len(KEYS) >= 8
+        assert len(commands.help_rows()) >= 8
 
 
 async def test_filter_as_you_type_then_escape(make_app, docker_host: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        total = app.repos.row_count
+        await wait_for(pilot, lambda: app.images.loaded)
+        total = app.images.repos.row_count
         await pilot.press("slash", *"commit")
-        assert [r.name for r in app.repos.shown_items] == ["commit_test"]
-        assert "filter: commit" in str(app.repos.border_title)
-        assert {t.tag for t in app.tags.shown_items} == {"first", "second"}, "tags follow the filtered cursor"
+        assert [r.name for r in app.images.repos.shown_items] == ["commit_test"]
+        assert "filter: commit" in str(app.images.repos.border_title)
+        assert {t.tag for t in app.images.tags.shown_items} == {"first", "second"}, (
+            "tags follow the filtered cursor"
+        )
         await pilot.press("enter")
-        assert app.focused is app.repos and app.repos.row_count == 1
+        assert app.focused is app.images.repos and app.images.repos.row_count == 1
         await pilot.press("escape")
-        assert app.repos.row_count == total and app.repos.filter_text == ""
+        assert app.images.repos.row_count == total and app.images.repos.filter_text == ""
         # Letters that are keys elsewhere (q quits) are text while the filter line has focus.
         await pilot.press("slash", "q")
-        assert app.is_running and app.repos.filter_text == "q"
+        assert app.is_running and app.images.repos.filter_text == "q"
         await pilot.press("escape")
-        assert app.focused is app.repos and app.repos.row_count == total
+        assert app.focused is app.images.repos and app.images.repos.row_count == total
 
 
 async def test_outside_changes_show_up_without_a_keypress(
@@ -173,9 +185,9 @@ async def test_outside_changes_show_up_without_a_keypress(
     inspecting only the touched image: never a full re-list."""
     app = make_app(proxy.docker_host)
     repo = f"live-{unique}/img"
-    names = lambda: {r.name for r in app.repos.items}  # noqa: E731
+    names = lambda: {r.name for r in app.images.repos.items}  # noqa: E731
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         proxy.reset()
         docker_cli("tag", "busybox:latest", f"{repo}:1")
         await wait_for(pilot, lambda: repo in names(), timeout=5)
@@ -197,38 +209,42 @@ async def test_a_moved_tag_leaves_the_old_image(make_app, docker_host: str, dock
     app = make_app(docker_host)
     name = f"moving-{unique}:x"
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         docker_cli("tag", "commit_test:first", name)
         await wait_for(
-            pilot, lambda: name in app.catalog.names_for(app.catalog.resolve("commit_test:first") or "")
+            pilot,
+            lambda: (
+                name in app.images.catalog.names_for(app.images.catalog.resolve("commit_test:first") or "")
+            ),
         )
         docker_cli("tag", "busybox:latest", name)
         await wait_for(
-            pilot, lambda: name in app.catalog.names_for(app.catalog.resolve("busybox:latest") or "")
+            pilot,
+            lambda: name in app.images.catalog.names_for(app.images.catalog.resolve("busybox:latest") or ""),
         )
-        assert name not in app.catalog.names_for(app.catalog.resolve("commit_test:first") or "")
+        assert name not in app.images.catalog.names_for(app.images.catalog.resolve("commit_test:first") or "")
         docker_cli("rmi", name)
 
 
 async def test_disconnect_then_recover(make_app, proxy: EngineProxy) -> None:
     app = make_app(proxy.docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        rows = app.repos.row_count
+        await wait_for(pilot, lambda: app.images.loaded)
+        rows = app.images.repos.row_count
         proxy.stop()
-        await wait_for(pilot, lambda: not app.connected, timeout=5)
+        await wait_for(pilot, lambda: not app.images.connected, timeout=5)
         assert "disconnected" in text_of(app, "#status")
-        assert app.repos.row_count == rows, "what was listed stays readable while the engine is away"
+        assert app.images.repos.row_count == rows, "what was listed stays readable while the engine is away"
         proxy.start()
-        await wait_for(pilot, lambda: app.connected, timeout=10)
+        await wait_for(pilot, lambda: app.images.connected, timeout=10)
         assert "disconnected" not in text_of(app, "#status")
-        assert app.repos.row_count == rows
+        assert app.images.repos.row_count == rows
 
 
 async def test_q_quits_and_ends_the_event_worker(make_app, docker_host: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         (follower,) = [w for w in app.workers if w.group == "engine"]
         await pilot.press("q")
     await wait_for(pilot, lambda: follower.state in (WorkerState.CANCELLED, WorkerState.SUCCESS), timeout=5)
@@ -237,10 +253,12 @@ async def test_q_quits_and_ends_the_event_worker(make_app, docker_host: str) -> 
 async def test_readable_at_80x24(make_app, docker_host: str, store: str) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        await move_to(pilot, app.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.layers.row_count >= 2 and not app.layers.pending)
-        for table in (app.repos, app.tags, app.layers):
+        await wait_for(pilot, lambda: app.images.loaded)
+        await move_to(pilot, app.images.repos, lambda r: r.name == "commit_test")  # type: ignore[attr-defined]
+        await wait_for(
+            pilot, lambda: app.images.layer_table.row_count >= 2 and not app.images.layer_table.pending
+        )
+        for table in (app.images.repos, app.images.tags, app.images.layer_table):
             region = table.content_region
             assert region.width >= 28 and region.height >= 4, (table.id, region)
             assert region.right <= 80
@@ -271,23 +289,26 @@ async def test_fast_cursor_moves_do_not_request_history_per_row(
     app = make_app(proxy.docker_host)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_for(pilot, lambda: app.loaded)
+            await wait_for(pilot, lambda: app.images.loaded)
             await pilot.press("slash", *prefix, "enter")
-            assert app.repos.row_count == 25
-            await wait_for(pilot, lambda: app.layers.row_count == 1 and not app.layers.pending)
+            assert app.images.repos.row_count == 25
+            await wait_for(
+                pilot, lambda: app.images.layer_table.row_count == 1 and not app.images.layer_table.pending
+            )
             proxy.reset()
             for _ in range(20):
-                app.repos.action_cursor_down()
-            rested = app.repos.current
-            assert app.repos.cursor_row == 20 and rested is not None
+                app.images.repos.action_cursor_down()
+            rested = app.images.repos.current
+            assert app.images.repos.cursor_row == 20 and rested is not None
             image_id = rested.tags[0].image.id
-            shown = lambda: app.layers.current is not None and app.layers.current.id == image_id  # noqa: E731
+            layers = app.images.layer_table
+            shown = lambda: layers.current is not None and layers.current.id == image_id  # noqa: E731
             await wait_for(pilot, shown)
             if store == "classic":
                 assert proxy.count(contains="/history") == 1, proxy.requests
             else:
                 assert proxy.count(contains="/history") <= 1, proxy.requests
-            assert f"generated image {rested.name.rsplit('img', 1)[1]}" in row_text(app.layers, 0)
+            assert f"generated image {rested.name.rsplit('img', 1)[1]}" in row_text(app.images.layer_table, 0)
     finally:
         for n in range(25):
             api.remove_image(f"{prefix}/img{n}:t0")
@@ -297,9 +318,9 @@ async def test_keys_typed_ahead_act_on_the_row_they_reached(make_app, docker_hos
     """`j j enter t` typed at once: the tag dialog is for the repository the cursor reached."""
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        start = app.repos.cursor_row
-        target = app.repos.shown_items[start + 2]
+        await wait_for(pilot, lambda: app.images.loaded)
+        start = app.images.repos.cursor_row
+        target = app.images.repos.shown_items[start + 2]
         from textual import events
 
         from imgtui.ui.dialogs.name import NameDialog

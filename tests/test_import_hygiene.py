@@ -1,5 +1,7 @@
 """The domain layer (engine access, sandbox, records) must not drag Textual in."""
 
+from __future__ import annotations
+
 import subprocess
 import sys
 
@@ -14,3 +16,60 @@ def test_domain_layer_imports_no_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, f"domain layer imported Textual: {result.stdout}{result.stderr}"
+
+
+def _imports() -> dict[str, set[str]]:
+    """module -> the imgtui modules it imports (at any depth of the file: lazy imports count too)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    graph: dict[str, set[str]] = {}
+    for path in (root / "imgtui").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("imgtui"):
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("imgtui"))
+        graph[module] = found
+    return {m: {i for i in found if i in graph and i != m} for m, found in graph.items()}
+
+
+def test_no_import_circles() -> None:
+    """No module reaches itself through the modules it imports (a package's face, __init__, excepted as
+    the target of its own submodules)."""
+    graph = _imports()
+
+    def reaches(start: str) -> list[str] | None:
+        todo, seen = [(start, [start])], set()
+        while todo:
+            module, path = todo.pop()
+            for nxt in graph.get(module, ()):
+                if nxt == start and not start.endswith(("imgtui", ".engine", ".registry", ".sandbox")):
+                    return [*path, nxt]
+                if nxt not in seen and not (start.startswith(nxt + ".") or nxt == start):
+                    seen.add(nxt)
+                    todo.append((nxt, [*path, nxt]))
+        return None
+
+    circles = [c for c in (reaches(m) for m in graph if m.startswith("imgtui.ui")) if c]
+    assert not circles, circles
+
+
+def test_features_do_not_import_each_other_or_their_screen() -> None:
+    """A feature reaches the images view through features.ImagesView only; screens never import features
+    (but the images screen, which mounts them), and the domain layer imports nothing of the UI."""
+    graph = _imports()
+    features = {m for m in graph if m.startswith("imgtui.ui.features.")}
+    for feature in features:
+        wrong = {i for i in graph[feature] if i in features or i == "imgtui.ui.screens.images"}
+        assert not wrong, f"{feature} imports {wrong}"
+    for module, imported in graph.items():
+        if module.startswith("imgtui.ui.screens.") and module != "imgtui.ui.screens.images":
+            assert not {i for i in imported if i.startswith("imgtui.ui.features")}, module
+        if module.startswith(("imgtui.engine", "imgtui.registry", "imgtui.sandbox")):
+            assert not {i for i in imported if i.startswith("imgtui.ui")}, module

@@ -24,7 +24,7 @@ from tests.test_removal import exists, log, open_tag
 
 async def open_registry(pilot, app: ImgtuiApp, address: str) -> RegistryScreen:  # type: ignore[no-untyped-def]
     """R, type the address, enter: the registry view."""
-    await wait_for(pilot, lambda: app.loaded)
+    await wait_for(pilot, lambda: app.images.loaded)
     await pilot.press("R")
     await wait_for(pilot, lambda: isinstance(app.screen, RegistryDialog) and isinstance(app.focused, Input))
     await pilot.press("ctrl+u", *address, "enter")
@@ -100,12 +100,16 @@ async def test_every_manifest_kind_with_platform_rows_and_layers(
         text = screen_text(app)
         assert "└ linux/arm64" in text and "oci index" in text and "docker list" in text
         await cursor_to(pilot, screen, "second")
-        await wait_for(pilot, lambda: screen.layers_for == "second" and screen.history.row_count >= 3)
-        comments = [layer.comment for layer in screen.history.items]
+        await wait_for(pilot, lambda: screen.layers_for == "second" and screen.layer_table.row_count >= 3)
+        comments = [layer.comment for layer in screen.layer_table.items]
         assert comments[:2] == ["my second commit", "my first commit"]
         await cursor_to(pilot, screen, f"index@{children[1].digest}")
-        await wait_for(pilot, lambda: screen.layers_for == children[1].key and screen.history.row_count >= 3)
-        assert screen.history.items[0].comment == "my second commit", "the arm64 entry is commit_test:second"
+        await wait_for(
+            pilot, lambda: screen.layers_for == children[1].key and screen.layer_table.row_count >= 3
+        )
+        assert screen.layer_table.items[0].comment == "my second commit", (
+            "the arm64 entry is commit_test:second"
+        )
         await cursor_to(pilot, screen, "index")
         await wait_for(pilot, lambda: "pick one of its platform rows" in screen_text(app))
 
@@ -200,9 +204,13 @@ async def test_pull_from_the_registry_view_then_the_local_tag_is_up_to_date(  # 
         assert exists(api, by_digest)
         await pilot.press("escape")
         await open_tag(pilot, app, f"{host}/kinds", "second")
-        await wait_for(pilot, lambda: "registry: up to date" in (app.layers.border_title or ""), timeout=20)
+        await wait_for(
+            pilot, lambda: "registry: up to date" in (app.images.layer_table.border_title or ""), timeout=20
+        )
         api.tag("busybox:latest", f"{host}/kinds", "second")  # the local name now means another image
-        await wait_for(pilot, lambda: "registry: differs" in (app.layers.border_title or ""), timeout=20)
+        await wait_for(
+            pilot, lambda: "registry: differs" in (app.images.layer_table.border_title or ""), timeout=20
+        )
     api.remove_image(name)
 
 
@@ -219,5 +227,5 @@ async def test_registry_option_opens_the_registry_view(docker_host: str, filled_
         assert isinstance(screen, RegistryScreen)
         await wait_for(pilot, lambda: "kinds" in screen.repos.items)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is app.screen_stack[0] and app.loaded)
+        await wait_for(pilot, lambda: app.screen is app.screen_stack[0] and app.images.loaded)
     engine.close()

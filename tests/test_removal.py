@@ -109,12 +109,14 @@ def app_for(docker_host: str) -> Iterator[Callable[[], ImgtuiApp]]:
 
 async def open_tag(pilot, app: ImgtuiApp, repo: str, tag: str) -> None:  # type: ignore[no-untyped-def]
     """Filter the repositories to `repo`, open it, and put the cursor on `tag`, with keys."""
-    await wait_for(pilot, lambda: repo in {r.name for r in app.repos.items})
+    await wait_for(pilot, lambda: repo in {r.name for r in app.images.repos.items})
     await pilot.press("slash", *repo, "enter")
-    await wait_for(pilot, lambda: app.repos.current is not None and app.repos.current.name == repo)
+    await wait_for(
+        pilot, lambda: app.images.repos.current is not None and app.images.repos.current.name == repo
+    )
     await pilot.press("enter")
-    for _ in range(app.tags.row_count + 1):
-        if app.tags.current is not None and app.tags.current.tag == tag:
+    for _ in range(app.images.tags.row_count + 1):
+        if app.images.tags.current is not None and app.images.tags.current.tag == tag:
             return
         await pilot.press("j")
     raise AssertionError(f"no tag {tag} in {repo}")
@@ -127,7 +129,7 @@ async def dialog(pilot, app: ImgtuiApp) -> ChoiceDialog:  # type: ignore[no-unty
 
 
 def log(app: ImgtuiApp) -> str:
-    return "\n".join(app.outcome.lines_text)
+    return "\n".join(app.images.outcome.lines_text)
 
 
 def exists(api: docker.APIClient, ref: str) -> bool:
@@ -148,7 +150,7 @@ async def test_seed_story_refused_then_untag_then_delete(
     classic = store == "classic"
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, scenario.repo, "first")
         await pilot.press("d")
         box = await dialog(pilot, app)
@@ -174,10 +176,10 @@ async def test_seed_story_refused_then_untag_then_delete(
         else:
             assert f"Deleted: {scenario.first}" in log(app), "the containerd store's own words"
             assert exists(api, scenario.first) and not exists(api, f"{scenario.repo}:first")
-            assert any(t.image.id == scenario.first for t in app.catalog.repository(NONE).tags), (  # type: ignore[union-attr]
+            assert any(t.image.id == scenario.first for t in app.images.catalog.repository(NONE).tags), (  # type: ignore[union-attr]
                 "and it is listed as dangling"
             )
-        await wait_for(pilot, lambda: [t.tag for t in app.tags.items] == ["second"])
+        await wait_for(pilot, lambda: [t.tag for t in app.images.tags.items] == ["second"])
 
         await pilot.press("d")
         box = await dialog(pilot, app)
@@ -188,7 +190,7 @@ async def test_seed_story_refused_then_untag_then_delete(
         assert f"Deleted: {scenario.second}" in log(app) and f"Deleted: {scenario.first}" in log(app)
         assert log(app).count(f"Deleted: {scenario.first}") == (1 if classic else 2)
         assert not exists(api, scenario.second) and not exists(api, scenario.first)
-        await wait_for(pilot, lambda: scenario.repo not in {r.name for r in app.repos.items})
+        await wait_for(pilot, lambda: scenario.repo not in {r.name for r in app.images.repos.items})
 
 
 async def test_force_past_a_running_container_leaves_a_dangling_image(  # type: ignore[no-untyped-def]
@@ -203,7 +205,7 @@ async def test_force_past_a_running_container_leaves_a_dangling_image(  # type: 
     api.start(runner)
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, repo, "1")
         await pilot.press("d")
         box = await dialog(pilot, app)
@@ -212,16 +214,18 @@ async def test_force_past_a_running_container_leaves_a_dangling_image(  # type: 
         await wait_for(pilot, lambda: "Reclaimed" in log(app))
         assert f"Untagged: {repo}:1" in log(app) and "Deleted:" not in log(app)
         assert "rmi -f" in log(app)
-        await wait_for(pilot, lambda: any(t.image.id == image_id for t in app.catalog.repository(NONE).tags))  # type: ignore[union-attr]
+        await wait_for(
+            pilot, lambda: any(t.image.id == image_id for t in app.images.catalog.repository(NONE).tags)
+        )  # type: ignore[union-attr]
         # The dangling view: the <none> repository, sortable.
         await pilot.press("shift+tab", "escape")
-        assert app.focused is app.repos and app.repos.filter_text == ""
+        assert app.focused is app.images.repos and app.images.repos.filter_text == ""
         await pilot.press("end", "enter")
-        assert app.repos.current is not None and app.repos.current.name == NONE
-        assert image_id in {t.image.id for t in app.tags.items}
+        assert app.images.repos.current is not None and app.images.repos.current.name == NONE
+        assert image_id in {t.image.id for t in app.images.tags.items}
         await pilot.press("s")
-        assert app.tags.sort_by == "size"
-        sizes = [t.image.size for t in app.tags.shown_items]
+        assert app.images.tags.sort_by == "size"
+        sizes = [t.image.size for t in app.images.tags.shown_items]
         assert sizes == sorted(sizes, reverse=True)
 
 
@@ -241,7 +245,7 @@ async def test_prune_frees_what_the_preview_said(
     old, new = made[:2], made[2]
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await pilot.press("D")
         box = await dialog(pilot, app)
         assert all(i[7:19] in box.shown_text for i in old) and new[7:19] not in box.shown_text
@@ -255,7 +259,7 @@ async def test_prune_frees_what_the_preview_said(
         await pilot.press("y")
         await wait_for(pilot, lambda: "SpaceReclaimed" in log(app))
         freed = before - settled_disk_used(sandbox.data_root)
-        line = next(x for x in app.outcome.lines_text if x.startswith("SpaceReclaimed"))
+        line = next(x for x in app.images.outcome.lines_text if x.startswith("SpaceReclaimed"))
         assert abs(freed - preview_bytes) <= max(0.05 * freed, 128 * 1024 * count), (
             freed,
             preview_bytes,
@@ -290,13 +294,13 @@ async def test_bulk_remove_of_marked_rows_goes_on_past_a_failure(  # type: ignor
     assert user
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
-        await wait_for(pilot, lambda: f"{prefix}/d" in {r.name for r in app.repos.items})
+        await wait_for(pilot, lambda: app.images.loaded)
+        await wait_for(pilot, lambda: f"{prefix}/d" in {r.name for r in app.images.repos.items})
         await pilot.press("slash", *prefix, "enter")
-        assert [r.name for r in app.repos.shown_items] == [f"{prefix}/{n}" for n in "abcd"]
+        assert [r.name for r in app.images.repos.shown_items] == [f"{prefix}/{n}" for n in "abcd"]
         await pilot.press("space", "space", "space")  # a, b, c marked; the cursor moves down each time
-        assert app.repos.marked == {f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"}
-        assert "3 marked" in str(app.repos.border_title)
+        assert app.images.repos.marked == {f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"}
+        assert "3 marked" in str(app.images.repos.border_title)
         await pilot.press("d")
         box = await dialog(pilot, app)
         assert "Remove 3 names?" in box.shown_text
@@ -308,13 +312,13 @@ async def test_bulk_remove_of_marked_rows_goes_on_past_a_failure(  # type: ignor
         assert f"Deleted: {ids['b']}" in log(app) and f"Deleted: {ids['c']}" in log(app)
         assert exists(api, ids["a"]) and exists(api, ids["d"])
         assert not exists(api, ids["b"]) and not exists(api, ids["c"])
-        assert app.repos.marked == set()
+        assert app.images.repos.marked == set()
 
 
 async def test_tag_validates_then_shows_the_new_name(app_for, api, scenario: Scenario, unique: str) -> None:  # type: ignore[no-untyped-def]
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, scenario.repo, "second")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
@@ -327,10 +331,10 @@ async def test_tag_validates_then_shows_the_new_name(app_for, api, scenario: Sce
         await pilot.press("ctrl+u", *f"localhost:5000/team/new-{unique}", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, NameDialog))
         full = f"localhost:5000/team/new-{unique}:latest"
-        await wait_for(pilot, lambda: full in app.catalog.names_for(scenario.second))
+        await wait_for(pilot, lambda: full in app.images.catalog.names_for(scenario.second))
         assert f"Tagged {scenario.second[7:19]} as {full}" in log(app)
         assert api.inspect_image(full)["Id"] == scenario.second
-        assert "+1" in " ".join(str(c) for c in app.tags.get_row_at(app.tags.cursor_row))
+        assert "+1" in " ".join(str(c) for c in app.images.tags.get_row_at(app.images.tags.cursor_row))
         api.remove_image(full)
 
 
@@ -342,7 +346,7 @@ async def test_a_change_between_preview_and_confirm_removes_nothing(  # type: ig
     cleanup.append(image_id)
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, repo, "1")
         await pilot.press("d")
         box = await dialog(pilot, app)
@@ -366,7 +370,7 @@ async def test_a_change_between_preview_and_confirm_removes_nothing(  # type: ig
 async def test_inspect_tree_search_and_copy(app_for, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, scenario.repo, "second")
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, InspectScreen))
@@ -387,7 +391,7 @@ async def test_inspect_tree_search_and_copy(app_for, scenario: Scenario) -> None
 async def test_containers_view_rename_remove_and_jump(app_for, api, scenario: Scenario, unique: str) -> None:  # type: ignore[no-untyped-def]
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, scenario.repo, "first")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
@@ -400,7 +404,7 @@ async def test_containers_view_rename_remove_and_jump(app_for, api, scenario: Sc
         await wait_for(pilot, lambda: [c.name for c in screen.table.items] == [f"renamed-{unique}"])
         await pilot.press("g")
         await wait_for(pilot, lambda: not isinstance(app.screen, ContainersScreen))
-        assert app.tags.current is not None and app.tags.current.image.id == scenario.first
+        assert app.images.tags.current is not None and app.images.tags.current.image.id == scenario.first
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
         screen = app.screen

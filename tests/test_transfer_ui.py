@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 
 from imgtui.sandbox import Sandbox
+from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
@@ -30,13 +31,13 @@ async def test_save_then_load_with_progress_and_overwrite_question(
 ) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "second.tar"
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, "commit_test", "second")
         await pilot.press("S")
         await answer(pilot, app, str(target))
         await wait_for(pilot, lambda: "Saved commit_test:second" in log(app), timeout=30)
         assert target.stat().st_size > 1_000_000
-        assert not app.job_bar.has_class("running")
+        assert not app.images.job_bar.has_class("running")
         await pilot.press("S")
         await answer(pilot, app, str(target))
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
@@ -58,7 +59,7 @@ async def test_push_under_a_registry_name_then_pull_back(  # type: ignore[no-unt
 ) -> None:
     name = f"{sandbox.registry}/ui-{unique}/second:v1"
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, "commit_test", "second")
         await pilot.press("P")
         await answer(pilot, app, name)
@@ -68,13 +69,15 @@ async def test_push_under_a_registry_name_then_pull_back(  # type: ignore[no-unt
             assert json.load(r)["tags"] == ["v1"]
         api.remove_image(name)
         await wait_for(
-            pilot, lambda: f"{sandbox.registry}/ui-{unique}/second" not in {r.name for r in app.repos.items}
+            pilot,
+            lambda: f"{sandbox.registry}/ui-{unique}/second" not in {r.name for r in app.images.repos.items},
         )
         await pilot.press("p")
         await answer(pilot, app, name)
         await wait_for(pilot, lambda: f"pull {name}: done" in log(app), timeout=60)
         await wait_for(
-            pilot, lambda: f"{sandbox.registry}/ui-{unique}/second" in {r.name for r in app.repos.items}
+            pilot,
+            lambda: f"{sandbox.registry}/ui-{unique}/second" in {r.name for r in app.images.repos.items},
         )
         assert exists(api, name)
         api.remove_image(name)
@@ -82,7 +85,7 @@ async def test_push_under_a_registry_name_then_pull_back(  # type: ignore[no-unt
 
 async def test_commit_a_container_from_the_containers_view(app: ImgtuiApp, api, unique: str) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await open_tag(pilot, app, "commit_test", "first")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
@@ -110,7 +113,7 @@ async def test_export_import_and_search_from_the_keyboard(
     server = search_server.start()
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await wait_for(pilot, lambda: app.loaded)
+            await wait_for(pilot, lambda: app.images.loaded)
             await open_tag(pilot, app, "commit_test", "first")
             await pilot.press("c")
             await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen.loaded)
@@ -125,7 +128,7 @@ async def test_export_import_and_search_from_the_keyboard(
             await answer(pilot, app, str(target))
             await answer(pilot, app, f"flat-{unique}:0.0")
             await wait_for(pilot, lambda: "one layer, no history" in log(app), timeout=30)
-            await wait_for(pilot, lambda: f"flat-{unique}" in {r.name for r in app.repos.items})
+            await wait_for(pilot, lambda: f"flat-{unique}" in {r.name for r in app.images.repos.items})
             await pilot.press("f")
             await answer(pilot, app, f"127.0.0.1:{server.server_address[1]}/ubuntu")
             await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -161,7 +164,7 @@ async def test_login_bad_then_good_password_never_shown_then_push_and_logout(  #
         await pilot.press("enter")
 
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.loaded)
+        await wait_for(pilot, lambda: app.images.loaded)
         await login("wrong-password")
         await wait_for(pilot, lambda: f"login to {server} failed" in log(app), timeout=30)
         assert "unauthorized" in log(app).lower() and not config.exists()
@@ -177,7 +180,7 @@ async def test_login_bad_then_good_password_never_shown_then_push_and_logout(  #
         await answer(pilot, app, name)
         await wait_for(pilot, lambda: f"push {name}: " in log(app), timeout=60)
         assert f"push {name}: done" in log(app), log(app)
-        app.action_logout()
+        commands.run(app.screen, "logout")  # a palette command, no key
         await answer(pilot, app, server)
         await wait_for(pilot, lambda: f"Removed login credentials for {server}" in log(app), timeout=30)
         assert json.loads(config.read_text())["auths"] == {}

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import threading
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,16 +18,12 @@ import urllib3
 from imgtui.registry.auth import Challenge, Credentials, from_docker_config, parse_challenge
 from imgtui.registry.errors import AuthRequired, DeleteDisabled, NotFound, RegistryError
 from imgtui.registry.models import (
-    INDEX_TYPES,
     MANIFEST_TYPES,
-    SCHEMA1,
-    SCHEMA1_PLAIN,
     ImageConfig,
     Manifest,
     Page,
-    Platform,
-    RemoteLayer,
 )
+from imgtui.registry.parsing import parse_history, parse_manifest, parse_time, platform_text, schema1_config
 
 ACCEPT = ", ".join(MANIFEST_TYPES)
 CERTS_D = Path("/etc/docker/certs.d")
@@ -70,30 +64,6 @@ def check_address(address: str, insecure: bool) -> tuple[str | None, str]:
             "box, or --insecure-registry) are spoken to without TLS, as the docker engine does"
         )
     return scheme, host
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    if "." in text:  # Go writes nanoseconds; Python reads up to microseconds
-        head, _, tail = text.partition(".")
-        digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
-        zone = tail[len(digits) :]
-        text = f"{head}.{digits[:6]}{zone}"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def platform_text(value: object) -> str:
-    if not isinstance(value, dict):
-        return "unknown"
-    parts = [str(value.get("os") or "?"), str(value.get("architecture") or "?")]
-    if value.get("variant"):
-        parts.append(str(value["variant"]))
-    return "/".join(parts)
 
 
 class Registry:
@@ -420,40 +390,14 @@ class Registry:
         media = body.get("mediaType") or response.headers.get("Content-Type", "").split(";")[0]
         if media not in MANIFEST_TYPES and "manifests" in body:
             media = MANIFEST_TYPES[3]  # an OCI index may leave mediaType out
-        manifest = self._parse_manifest(digest, media, len(raw), body)
+        manifest = parse_manifest(digest, media, len(raw), body)
         self._manifests[digest] = manifest
         return manifest
-
-    @staticmethod
-    def _parse_manifest(digest: str, media: str, size: int, body: dict[str, Any]) -> Manifest:
-        if media in INDEX_TYPES:
-            entries = tuple(
-                Platform(
-                    str(m.get("digest", "")),
-                    str(m.get("mediaType", "")),
-                    int(m.get("size") or 0),
-                    platform_text(m.get("platform")),
-                )
-                for m in body.get("manifests") or ()
-                if isinstance(m, dict)
-            )
-            return Manifest(digest, media, size, platforms=entries)
-        if media in (SCHEMA1, SCHEMA1_PLAIN):
-            history = tuple(str(h.get("v1Compatibility", "")) for h in body.get("history") or ())
-            layers = tuple((str(fs.get("blobSum", "")), 0) for fs in reversed(body.get("fsLayers") or ()))
-            return Manifest(digest, media, size, layers=layers, schema1_history=history)
-        config = body.get("config") or {}
-        layers = tuple(
-            (str(item.get("digest", "")), int(item.get("size") or 0))
-            for item in body.get("layers") or ()
-            if isinstance(item, dict)
-        )
-        return Manifest(digest, media, size, config_digest=str(config.get("digest", "")), layers=layers)
 
     def config(self, repository: str, manifest: Manifest) -> ImageConfig:
         """The image config blob of an image manifest: created, platform, history with layer sizes."""
         if manifest.schema1_history:
-            return self._schema1_config(manifest)
+            return schema1_config(manifest)
         digest = manifest.config_digest
         if digest in self._configs:
             return self._configs[digest]
@@ -468,51 +412,12 @@ class Registry:
             raise RegistryError(f"{what}: not a JSON object")
         config = ImageConfig(
             digest,
-            _parse_time(body.get("created")),
+            parse_time(body.get("created")),
             platform_text(body),
-            self._history(body.get("history") or (), manifest.layers),
+            parse_history(body.get("history") or (), manifest.layers),
         )
         self._configs[digest] = config
         return config
-
-    @staticmethod
-    def _history(entries: Any, layers: tuple[tuple[str, int], ...]) -> tuple[RemoteLayer, ...]:
-        """Pair each history entry that made a layer with the manifest's layers, in order."""
-        out: list[RemoteLayer] = []
-        pending = list(layers)
-        for entry in entries:
-            if not isinstance(entry, dict):
-                continue
-            made = not entry.get("empty_layer")
-            digest, size = pending.pop(0) if made and pending else ("", 0)
-            out.append(
-                RemoteLayer(
-                    _parse_time(entry.get("created")),
-                    str(entry.get("created_by", "")),
-                    str(entry.get("comment", "")),
-                    size if made else None,
-                    digest,
-                )
-            )
-        for digest, size in pending:  # layers without history (e.g. `docker import` leaves none)
-            out.append(RemoteLayer(None, "", "", size, digest))
-        return tuple(reversed(out))
-
-    @staticmethod
-    def _schema1_config(manifest: Manifest) -> ImageConfig:
-        rows, created, platform = [], None, "unknown"
-        for n, text in enumerate(manifest.schema1_history):
-            try:
-                entry = json.loads(text)
-            except ValueError:
-                entry = {}
-            cmd = (entry.get("container_config") or {}).get("Cmd") or []
-            if n == 0:
-                created = _parse_time(entry.get("created"))
-                platform = f"{entry.get('os', '?')}/{entry.get('architecture', '?')}"
-            when, comment = _parse_time(entry.get("created")), str(entry.get("comment", ""))
-            rows.append(RemoteLayer(when, " ".join(cmd), comment, None))
-        return ImageConfig(manifest.digest, created, platform, tuple(rows))
 
     def delete(self, repository: str, digest: str) -> None:
         """DELETE the manifest by digest: every tag pointing at it goes with it. 202 on success."""

@@ -1,16 +1,13 @@
-"""What the thread workers tell the App. Workers post these; they never touch widgets."""
+"""Messages that more than one part of the UI posts or reads: what the images view's workers found, and
+what other views send it. Workers post these; they never touch widgets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from imgtui.engine import Catalog, EngineEvent, Image, Layer, OutcomeLine
-
-if TYPE_CHECKING:
-    from imgtui.registry.operations import RemoteStatus
 
 
 @dataclass
@@ -66,9 +63,7 @@ class Outcome(Message):
 
 
 @dataclass
-class RemoteChecked(Message):
-    """How a local tag compares with the same name in its registry."""
+class PullRequested(Message):
+    """Another view (the registry view) asks for a pull in the job bar."""
 
-    ref: str
-    image_id: str
-    status: RemoteStatus
+    reference: str

@@ -28,7 +28,8 @@ class Choice(Generic[V]):
 
 
 class ChoiceDialog(ModalScreen[Optional[V]], Generic[V]):
-    """Title, the lines of the preview, an optional warning, and the keys. `escape` always cancels."""
+    """Title, the lines of the preview, an optional warning, and the keys. `escape` always cancels, and `n`
+    too unless one of the choices takes it. Choices carry typed values (an Enum, a bool): the answer."""
 
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -62,7 +63,8 @@ class ChoiceDialog(ModalScreen[Optional[V]], Generic[V]):
                     style="reverse bold red" if choice.danger else "reverse bold",
                 )
                 keys.append(f" {choice.label}   ")
-            keys.append(" escape ", style="reverse")
+            cancel = " escape " if any("n" in c.keys for c in self.choices) else " n/escape "
+            keys.append(cancel, style="reverse")
             keys.append(" cancel")
             yield Static(keys, classes="dialog-keys")
 
@@ -73,7 +75,7 @@ class ChoiceDialog(ModalScreen[Optional[V]], Generic[V]):
         return "\n".join(str(line) for line in [self.title_text, self.banner or "", *self.lines, keys])
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape":
+        if event.key == "escape" or (event.key == "n" and not any("n" in c.keys for c in self.choices)):
             event.stop()
             self.dismiss(None)
             return

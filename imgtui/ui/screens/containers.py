@@ -10,7 +10,7 @@ from typing import ClassVar, Optional
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -18,12 +18,14 @@ from textual.worker import Worker, WorkerState
 
 from imgtui.engine import Container, Engine, OutcomeLine, describe
 from imgtui.engine.transfer import save_path_problem
+from imgtui.ui import commands
+from imgtui.ui.commands import Where
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.messages import Outcome
 from imgtui.ui.widgets.filter_bar import FilterBar
-from imgtui.ui.widgets.tables import ContainerTable
+from imgtui.ui.widgets.image_tables import ContainerTable
 
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 
@@ -31,17 +33,7 @@ NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 class ContainersScreen(Screen[Optional[str]]):
     """All containers; `image_id` narrows the list to the ones using that image."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "stop", "Stop", id="containers.stop", tooltip="Stop the container"),
-        Binding("d", "remove", "Remove", id="containers.remove", tooltip="Remove the container"),
-        Binding("e", "rename", "Rename", id="containers.rename", tooltip="Give the container a new name"),
-        Binding("X", "export", "Export", id="containers.export", tooltip="Export its filesystem to a tar"),
-        Binding("m", "commit", "Commit", id="containers.commit", tooltip="Commit the container to an image"),
-        Binding("g,enter", "go_to_image", "Go to image", id="containers.image", tooltip="Show its image"),
-        Binding("slash", "filter", "Filter", id="containers.filter"),
-        Binding("r", "reload", "Refresh", id="containers.reload"),
-        Binding("escape", "close", "Back", id="containers.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.CONTAINERS)  # type: ignore[assignment]
 
     @dataclass
     class Loaded(Message):
@@ -56,6 +48,9 @@ class ContainersScreen(Screen[Optional[str]]):
         self.loaded = False
         self.committed = ""
 
+    def action_run(self, name: str) -> None:
+        commands.run(self, name)
+
     def compose(self) -> ComposeResult:
         what = f"Containers using {self.image_label}" if self.image_id else "Containers (docker ps -a)"
         yield Static(what, id="containers-title", classes="screen-title")
@@ -66,12 +61,12 @@ class ContainersScreen(Screen[Optional[str]]):
     def on_mount(self) -> None:
         self.table.border_title = "Containers"
         self.table.focus()
-        self.action_reload()
+        self.command_reload_containers()
 
     @work(
         thread=True, exclusive=True, group="containers", exit_on_error=False, description="Listing containers"
     )
-    def action_reload(self) -> None:
+    def command_reload_containers(self) -> None:
         self.post_message(self.Loaded(self.engine.containers()))
 
     def on_containers_screen_loaded(self, message: Loaded) -> None:
@@ -85,22 +80,22 @@ class ContainersScreen(Screen[Optional[str]]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.notify(describe(event.worker.error), title=event.worker.description, severity="error")
 
-    def action_filter(self) -> None:
+    def command_filter_containers(self) -> None:
         self.query_one(FilterBar).open_for(self.table)
 
     @on(ContainerTable.Filtered)
     def _filtered(self) -> None:
         self.table.set_title(self.table.title("Containers"))
 
-    def action_close(self) -> None:
+    def command_close_containers(self) -> None:
         self.dismiss(None)
 
-    def action_go_to_image(self) -> None:
+    def command_go_to_image(self) -> None:
         container = self.table.current
         if container is not None:
             self.dismiss(container.image_id)
 
-    def action_stop(self) -> None:
+    def command_stop(self) -> None:
         container = self.table.current
         if container is None:
             return
@@ -109,7 +104,7 @@ class ContainersScreen(Screen[Optional[str]]):
             return
         self._act(container, "stop")
 
-    def action_remove(self) -> None:
+    def command_remove_container(self) -> None:
         container = self.table.current
         if container is None:
             return
@@ -120,16 +115,14 @@ class ContainersScreen(Screen[Optional[str]]):
             lines.append("It is running: it will be stopped first.")
         lines.append("Its writable layer (files changed inside it) is deleted; the image stays.")
 
-        def chosen(value: str | None) -> None:
-            if value == "remove":
+        def chosen(yes: bool | None) -> None:
+            if yes:
                 self._act(container, "remove")
 
-        self.app.push_screen(
-            ChoiceDialog("Remove this container?", lines, [Choice(("y", "enter"), "remove", "remove", True)]),
-            chosen,
-        )
+        yes = [Choice(("y", "enter"), "remove", True, danger=True)]
+        self.app.push_screen(ChoiceDialog("Remove this container?", lines, yes), chosen)
 
-    def action_rename(self) -> None:
+    def command_rename(self) -> None:
         container = self.table.current
         if container is None:
             return
@@ -149,7 +142,7 @@ class ContainersScreen(Screen[Optional[str]]):
             NameDialog(f"Rename container {container.name}", "New name:", container.name, check), chosen
         )
 
-    def action_export(self) -> None:
+    def command_export(self) -> None:
         container = self.table.current
         if container is None:
             return
@@ -175,7 +168,7 @@ class ContainersScreen(Screen[Optional[str]]):
         self.app.post_message(Outcome([line]))
         self.app.call_from_thread(self.notify, line.text)
 
-    def action_commit(self) -> None:
+    def command_commit(self) -> None:
         container = self.table.current
         if container is None:
             return

@@ -10,11 +10,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from imgtui.ui.keys import KEYS
+from imgtui.ui import commands
 
 
 class HelpScreen(ModalScreen[None]):
-    """A table of every key; any of escape, q or ? closes it."""
+    """The command table (commands.py), every key of every view; any of escape, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
@@ -24,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static("[b]imgtui keys[/b]   (escape closes)", id="help-title")
             table: DataTable[str] = DataTable(id="help-table", cursor_type="none", show_header=False)
-            table.add_columns("key", "what it does")
-            for key, what in KEYS:
-                table.add_row(key, what)
+            table.add_columns("where", "key", "what it does")
+            for where, key, what in commands.help_rows():
+                table.add_row(where, key, what)
             yield table

@@ -8,10 +8,13 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
+
+from imgtui.ui import commands
+from imgtui.ui.commands import Where
 
 Node = TreeNode[tuple[str, Any]]
 
@@ -43,14 +46,7 @@ def fill(node: Node, value: Any, path: str) -> None:
 class InspectScreen(Screen[None]):
     """The whole inspect answer; top-level keys open, the rest folded."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", id="inspect.close"),
-        Binding("slash", "search", "Search", id="inspect.search"),
-        Binding("n", "next_match", "Next match", id="inspect.next"),
-        Binding("c", "copy", "Copy value", id="inspect.copy", tooltip="Copy the selected value"),
-        Binding("e", "expand_all", "Expand all", id="inspect.expand"),
-        Binding("E", "collapse_all", "Collapse all", id="inspect.collapse"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.INSPECT)  # type: ignore[assignment]
 
     def __init__(self, title: str, data: dict[str, Any]) -> None:
         super().__init__()
@@ -58,6 +54,9 @@ class InspectScreen(Screen[None]):
         self.data = data
         self.matches: list[Node] = []
         self.match_index = -1
+
+    def action_run(self, name: str) -> None:
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(f"docker inspect {self.title_text}", classes="screen-title")
@@ -75,7 +74,7 @@ class InspectScreen(Screen[None]):
     def on_mount(self) -> None:
         self.json_tree.focus()
 
-    def action_close(self) -> None:
+    def command_close_inspect(self) -> None:
         box = self.query_one("#inspect-search", Input)
         if box.has_class("shown"):
             box.remove_class("shown")
@@ -83,7 +82,7 @@ class InspectScreen(Screen[None]):
             return
         self.dismiss(None)
 
-    def action_search(self) -> None:
+    def command_search_tree(self) -> None:
         box = self.query_one("#inspect-search", Input)
         box.add_class("shown")
         box.focus()
@@ -100,14 +99,14 @@ class InspectScreen(Screen[None]):
                     self.matches.append(node)
                 stack[0:0] = list(node.children)
         self.match_index = -1
-        self.action_next_match()
+        self.command_next_match()
 
     @on(Input.Submitted, "#inspect-search")
     def _keep(self) -> None:
         self.query_one("#inspect-search", Input).remove_class("shown")
         self.json_tree.focus()
 
-    def action_next_match(self) -> None:
+    def command_next_match(self) -> None:
         if not self.matches:
             return
         self.match_index = (self.match_index + 1) % len(self.matches)
@@ -127,7 +126,7 @@ class InspectScreen(Screen[None]):
         node = self.json_tree.cursor_node
         return node.data if node is not None else None
 
-    def action_copy(self) -> None:
+    def command_copy(self) -> None:
         selected = self.selected
         if selected is None:
             return
@@ -136,9 +135,9 @@ class InspectScreen(Screen[None]):
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {path or 'everything'} ({len(text)} characters)")
 
-    def action_expand_all(self) -> None:
+    def command_expand_all(self) -> None:
         self.json_tree.root.expand_all()
 
-    def action_collapse_all(self) -> None:
+    def command_collapse_all(self) -> None:
         self.json_tree.root.collapse_all()
         self.json_tree.root.expand()

@@ -6,21 +6,20 @@ every tag on that digest; `p` pulls into the local engine through the app's job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import OutcomeLine
-from imgtui.registry import AuthRequired, DeleteDisabled, Registry, RegistryError, RemoteLayer, RemoteTag
+from imgtui.registry import AuthRequired, Registry, RemoteLayer, RemoteTag
 from imgtui.registry.operations import (
     DeletePlan,
     PlanChanged,
@@ -29,17 +28,17 @@ from imgtui.registry.operations import (
     plan_delete,
     platform_row,
 )
+from imgtui.ui import commands
 from imgtui.ui import format as fmt
+from imgtui.ui.commands import Where
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
-from imgtui.ui.messages import Outcome
+from imgtui.ui.errors import sentence
+from imgtui.ui.messages import Outcome, PullRequested
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
+from imgtui.ui.widgets.pane_chain import PaneChain
 from imgtui.ui.widgets.remote_tables import RemoteLayerTable, RemoteRepoTable, RemoteTagTable
-from imgtui.ui.widgets.tables import ItemTable
-
-if TYPE_CHECKING:
-    from imgtui.ui.app import ImgtuiApp
 
 FOLLOW_DELAY = 0.05
 """The tags (and layers) pane follows the cursor once it rests this long."""
@@ -80,14 +79,7 @@ class LayersRead(Message):
 
 
 class RegistryScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "delete", "Delete tag", id="registry.delete", tooltip="Delete the manifest by digest"),
-        Binding("p", "pull", "Pull", id="registry.pull", tooltip="Pull the tag or platform into the engine"),
-        Binding("slash", "filter", "Filter", id="registry.filter"),
-        Binding("A", "login", "Log in", id="registry.login", tooltip="User and password, kept in memory"),
-        Binding("r", "reload", "Reload", id="registry.reload"),
-        Binding("escape", "close", "Back", id="registry.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.REGISTRY)  # type: ignore[assignment]
     AUTO_FOCUS = "#remote-repos"
 
     def __init__(self, registry: Registry) -> None:
@@ -95,7 +87,7 @@ class RegistryScreen(Screen[None]):
         self.registry = registry
         self.repos = RemoteRepoTable(id="remote-repos")
         self.tags = RemoteTagTable(id="remote-tags")
-        self.history = RemoteLayerTable(id="remote-layers")
+        self.layer_table = RemoteLayerTable(id="remote-layers")
         self.detail = FixedLines(id="remote-detail")
         self.status = FixedLines(id="remote-status", classes="screen-title")
         self.names: list[str] = []
@@ -107,22 +99,16 @@ class RegistryScreen(Screen[None]):
         self.tags_complete = False
         self.layers_for: str | None = None
         self.problem = ""
-        self._follow_timer: Timer | None = None
-        self._layers_timer: Timer | None = None
         self._rows_timer: Timer | None = None
+        self.chain = PaneChain(self.repos, self.tags, self.layer_table, self.detail,  # type: ignore[arg-type]
+                               rest=(FOLLOW_DELAY, FOLLOW_DELAY), id="remote-chain")  # fmt: skip
 
-    @property
-    def imgtui(self) -> ImgtuiApp:
-        return self.app  # type: ignore[return-value]
+    def action_run(self, name: str) -> None:
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield self.status
-        with Horizontal(id="remote-top"):
-            yield self.repos
-            yield self.tags
-        with Vertical(id="remote-layers-pane"):
-            yield self.history
-            yield self.detail
+        yield self.chain
         yield FilterBar(id="remote-filter")
         yield Footer(compact=True)
 
@@ -188,32 +174,28 @@ class RegistryScreen(Screen[None]):
         lines = [OutcomeLine("deleted", f"Deleted {where}@{plan.digest}")]
         lines += [OutcomeLine("untagged", f"Tag gone: {where}:{t}") for t in gone]
         lines.append(OutcomeLine("info", "Space comes back when the registry's garbage collection runs"))
-        self.imgtui.post_message(Outcome(lines))
+        self.app.post_message(Outcome(lines))
         self.app.call_from_thread(self._deleted, plan, gone)
 
-    # -- one place for the workers' errors --------------------------------------------------------------
+    # -- the workers' errors: the App says them; here the panes stop waiting ------------------------------
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or not self.is_attached:
             return
         worker, error = event.worker, event.worker.error
-        message = str(error) if isinstance(error, RegistryError) else f"{type(error).__name__}: {error}"
+        message = sentence(error)
         if worker.group == "registry-catalog":
             self.reading_catalog = False
         if worker.group == "registry-tags":
             self.tags_complete = True  # nothing more is coming
             self._titles()
         if worker.group == "registry-layers":
-            self.history.set_items([])
+            self.layer_table.set_items([])
         self.detail.update(Text(message, style="red"))  # whole, where the status line would cut it
         self.problem = message
         self._status()
         if isinstance(error, AuthRequired):
-            self.notify(f"{message}. A logs in (kept in memory).", title="Login needed", severity="error")
-            self.action_login()
-            return
-        timeout = 15 if isinstance(error, DeleteDisabled) else 8
-        self.notify(message, title=worker.description or "Registry", severity="error", timeout=timeout)
+            self.command_login_remote()
 
     # -- what the workers tell us ----------------------------------------------------------------------
     def on_catalog_page(self, message: CatalogPage) -> None:
@@ -253,7 +235,7 @@ class RegistryScreen(Screen[None]):
             self._rows_changed()
         if message.key != self.layers_for:
             return
-        self.history.set_items(list(message.layers))
+        self.layer_table.set_items(list(message.layers))
         self._titles()
         self.detail.update(Text(message.note, style="italic") if message.note else self._tag_detail())
 
@@ -282,65 +264,49 @@ class RegistryScreen(Screen[None]):
         self.tags.set_items(ordered)
         self._titles()
 
-    @on(DataTable.RowHighlighted, "#remote-repos")
-    def _repo_moved(self) -> None:
-        self._maybe_more()
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
-        self._follow_timer = self.set_timer(FOLLOW_DELAY, self._follow_repo)
+    # -- the PaneChain's owner ---------------------------------------------------------------------------
+    def chain_moved(self, pane: int) -> None:
+        if pane == 0:
+            self._maybe_more()
+        elif pane == 1:
+            self.detail.update(self._tag_detail())
+        self._titles()
+
+    def chain_ready(self, pane: int) -> bool:
+        return False
+
+    def chain_follow(self, pane: int) -> None:
+        if pane == 0:
+            self._follow_repo()
+        else:
+            self._follow_tag()
 
     def _follow_repo(self) -> None:
-        self._follow_timer = None
         name = self.repos.current
         if name == self.tags_for:
             return
         self.tags_for, self.rows, self.tags_complete = name, {}, False
         self.layers_for = None
         self.tags.set_items([])
-        self.history.set_items([])
+        self.layer_table.set_items([])
         self.detail.update("")
         self._titles()
         if name is not None:
             self.read_tags(name)
 
-    @on(DataTable.RowHighlighted, "#remote-tags")
-    def _tag_moved(self) -> None:
-        if self._layers_timer is not None:
-            self._layers_timer.stop()
-        self._layers_timer = self.set_timer(FOLLOW_DELAY, self._follow_tag)
-        self.detail.update(self._tag_detail())
-
     def _follow_tag(self) -> None:
-        self._layers_timer = None
         row = self.tags.current
         if row is None or not row.loaded and not row.parent:
             return  # its details are still coming; TagsFilled calls back
         if row.key == self.layers_for:
             return
         self.layers_for = row.key
-        self.history.set_items([])
+        self.layer_table.set_items([])
         self._titles()
         if row.error:
             self.detail.update(Text(row.error, style="red"))
             return
         self.read_layers(row)
-
-    @on(DataTable.RowSelected, "#remote-repos")
-    def _repo_chosen(self) -> None:
-        self._follow_repo()
-        self.tags.focus()
-
-    @on(DataTable.RowSelected, "#remote-tags")
-    def _tag_chosen(self) -> None:
-        self.history.focus()
-
-    @on(ItemTable.Filtered)
-    def _filtered(self, event: ItemTable.Filtered) -> None:
-        if event.table is self.repos:
-            self._repo_moved()
-        elif event.table is self.tags:
-            self._tag_moved()
-        self._titles()
 
     def _maybe_more(self) -> None:
         """The catalog is read lazily: the next page when the cursor nears the end, all of it to filter."""
@@ -376,11 +342,11 @@ class RegistryScreen(Screen[None]):
         self.tags.set_title(self.tags.title(label) + reading)
         row = self.tags.current
         if row is None or not self.layers_for:
-            self.history.set_title("Layers")
+            self.layer_table.set_title("Layers")
         elif row.parent:
-            self.history.set_title(f"Layers of {row.repository}:{row.parent} for {row.platform}")
+            self.layer_table.set_title(f"Layers of {row.repository}:{row.parent} for {row.platform}")
         else:
-            self.history.set_title(f"Layers of {row.reference}")
+            self.layer_table.set_title(f"Layers of {row.reference}")
 
     def _status(self, note: str | None = None) -> None:
         text = Text()
@@ -392,34 +358,32 @@ class RegistryScreen(Screen[None]):
         self.status.update(text)
 
     # -- actions ---------------------------------------------------------------------------------------
-    def action_filter(self) -> None:
-        focused = self.focused
-        target = focused if isinstance(focused, ItemTable) else self.repos
-        self.query_one(FilterBar).open_for(target)
+    def command_filter_remote(self) -> None:
+        self.chain.open_filter()
 
-    def action_reload(self) -> None:
+    def command_reload_remote(self) -> None:
         """Read the catalog again (and the open repository's tags)."""
         self.tags_for = None
         self.problem = ""
         self._status("reloading …")
         self.read_catalog(None)
 
-    def action_close(self) -> None:
+    def command_close_remote(self) -> None:
         self.dismiss(None)
 
-    def action_login(self) -> None:
+    def command_login_remote(self) -> None:
         def chosen(answer: tuple[str, str, str] | None) -> None:
             if answer is None:
                 return
             _, user, password = answer
             self.registry.set_credentials(user, password)
-            self.action_reload()
+            self.command_reload_remote()
 
         self.app.push_screen(
             LoginDialog(self.registry.host, title="Log in to this registry (kept in memory only)"), chosen
         )
 
-    def action_delete(self) -> None:
+    def command_delete_tag(self) -> None:
         row = self.tags.current
         if row is None or not row.loaded:
             self.notify("Wait for the tag's details, or pick a tag", severity="warning")
@@ -469,10 +433,8 @@ class RegistryScreen(Screen[None]):
         self._status()
         self._follow_repo()
 
-    def action_pull(self) -> None:
+    def command_pull_remote(self) -> None:
         row = self.tags.current
         if row is None:
             return
-        reference = f"{self.registry.host}/{row.reference}"
-        if self.imgtui.start_pull(reference):
-            self.notify(f"Pulling {reference}; escape shows its progress in the images view", timeout=5)
+        self.app.post_message(PullRequested(f"{self.registry.host}/{row.reference}"))

@@ -5,25 +5,27 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from imgtui.engine.transfer import SearchResult
-from imgtui.ui.widgets.tables import SearchTable
+from imgtui.ui import commands
+from imgtui.ui.commands import Where
+from imgtui.ui.widgets.image_tables import SearchTable
 
 
 class SearchScreen(Screen[Optional[str]]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "pull", "Pull", id="search.pull", tooltip="Pull the selected image"),
-        Binding("escape", "close", "Back", id="search.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.SEARCH)  # type: ignore[assignment]
 
     def __init__(self, term: str, results: list[SearchResult]) -> None:
         super().__init__()
         self.term = term
         self.table = SearchTable(id="search-results")
         self.results = results
+
+    def action_run(self, name: str) -> None:
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -37,9 +39,9 @@ class SearchScreen(Screen[Optional[str]]):
         self.table.set_title(self.table.title("Results"))
         self.table.focus()
 
-    def action_pull(self) -> None:
+    def command_pull_result(self) -> None:
         if self.table.current is not None:
             self.dismiss(self.table.current.name)
 
-    def action_close(self) -> None:
+    def command_close_search(self) -> None:
         self.dismiss(None)

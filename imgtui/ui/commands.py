@@ -1,0 +1,200 @@
+"""Every key imgtui answers, in one table. The bindings of each screen, the help screen (`?`), the command
+palette (`ctrl+p`) and the README's key table are all made from it; tests/test_commands.py fails when the
+README's table differs (`python -m imgtui.ui.commands` prints the table to paste).
+
+A command names who handles it: a feature of the images view (imgtui/ui/features: `removal`, `jobs`, …), the
+screen, or the App; the handler is that object's `command_NAME` method (tests/test_commands.py checks that
+every one exists). Rows with no handler document keys that Textual's own widgets answer (moving, opening,
+tab between panes); `bind=False` rows are answered by a widget's own binding and listed for the help and the
+palette.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+
+class Where(Enum):
+    EVERYWHERE = "everywhere"
+    IMAGES = "images view"
+    CONTAINERS = "containers view"
+    REGISTRY = "registry view"
+    INSPECT = "inspect view"
+    SEARCH = "search results"
+    DIALOG = "dialogs"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    """The command's id: the binding's id and what `run` is given."""
+    keys: str
+    """Textual key names, comma-separated (`y,enter`); empty for palette-only commands."""
+    where: Where
+    help: str
+    """One line for the help screen, the README and the binding's tooltip."""
+    handler: str = ""
+    """A feature's id, `screen` or `app`: whose `command_NAME` runs it; empty: documented only."""
+    label: str = ""
+    """The footer's word for it; empty: not in the footer."""
+    palette: str = ""
+    """Its title in the command palette; empty: not there."""
+    shown: str = ""
+    """How its keys read on screen when not the key names themselves."""
+    bind: bool = True
+    """False where a widget's own binding answers the key (the tables' space and s)."""
+
+    @property
+    def key_text(self) -> str:
+        return self.shown or " ".join(SHOWN.get(k, k) for k in self.keys.split(","))
+
+
+SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape", "enter": "enter"}
+
+E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
+N, D, F = Where.INSPECT, Where.DIALOG, Where.SEARCH
+COMMANDS: tuple[Command, ...] = (
+    # Moving about: Textual's tables and focus answer these.
+    Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
+    Command("move", "down", IM, "move the cursor", shown="↑ ↓ j k, pgup pgdn home end"),
+    Command("open", "enter", IM, "open: repository → its tags → its layers"),
+    Command("filter", "slash", IM, "filter the focused list as you type (enter keeps it, escape clears it)",
+            "screen", "Filter", "Filter"),
+    Command("mark", "space", IM, "mark a tag or repository; d then removes every marked one",
+            "removal", palette="Mark", bind=False),
+    # Cleaning up.
+    Command("remove", "d", IM, "remove: untag the selected tag, or delete the image (a preview says which)",
+            "removal", "Remove", "Remove"),
+    Command("prune", "D", IM, "prune dangling images (or, from its dialog, every unused image)",
+            "removal", "Prune", "Prune"),
+    Command("tag", "t", IM, "tag: give the selected image another name", "naming", "Tag", "Tag"),
+    Command("inspect", "i", IM, "inspect the selected image as a tree", "inspection", "Inspect",
+            "Inspect"),
+    Command("containers", "c", IM, "containers (of the selected image, from the tags pane)",
+            "containers", "Containers", "Containers"),
+    Command("sort", "s", IM, "sort tags by created, size or name",
+            "screen", palette="Sort tags", bind=False),
+    # Making and moving images: one job at a time, in the job bar.
+    Command("pull", "p", IM, "pull an image by name, with per-layer progress", "jobs", palette="Pull"),
+    Command("push", "P", IM, "push the selected tag (a registry/namespace/ name is tagged first)", "jobs",
+            palette="Push"),
+    Command("save", "S", IM, "save the selected or marked tags to a tar file", "jobs", palette="Save"),
+    Command("load", "L", IM, "load a tar file made by docker save", "jobs", palette="Load"),
+    Command("import", "I", IM, "import a filesystem tar as a one-layer image", "jobs",
+            palette="Import"),
+    Command("search", "f", IM, "search (docker search through the engine); enter on a result pulls it",
+            "jobs", palette="Search"),
+    Command("cancel_job", "x", IM, "cancel the running save, load, pull or push", "jobs",
+            palette="Cancel job"),
+    # Registries.
+    Command("browse_registry", "R", IM, "browse a registry: repositories → tags → layers",
+            "registry", "Registry", "Browse a registry"),
+    Command("login", "A", IM, "log in to a registry (the password is never shown or logged)",
+            "registry", palette="Login"),
+    Command("logout", "", IM, "log out of a registry: forget its stored credentials", "registry",
+            palette="Logout"),
+    # The view.
+    Command("toggle_log", "l", IM, "show or hide the outcome log: what each action did, in engine words",
+            "screen", palette="Outcome log"),
+    Command("refresh", "r", IM, "reload everything from the engine", "screen", palette="Refresh"),
+    Command("focus_repos", "", IM, "move to the repositories pane", "screen",
+            palette="Focus repositories"),
+    Command("focus_tags", "", IM, "move to the tags pane", "screen", palette="Focus tags"),
+    Command("focus_layers", "", IM, "move to the layers pane", "screen", palette="Focus layers"),
+    # The containers view.
+    Command("stop", "s", C, "stop the container", "screen", "Stop"),
+    Command("remove_container", "d", C, "remove the container", "screen", "Remove"),
+    Command("rename", "e", C, "give the container a new name", "screen", "Rename"),
+    Command("commit", "m", C, "commit the container to an image (name, author, message, changes)",
+            "screen", "Commit"),
+    Command("export", "X", C, "export the container's filesystem to a tar", "screen", "Export"),
+    Command("go_to_image", "g,enter", C, "go to the image the container uses", "screen",
+            "Go to image"),
+    Command("filter_containers", "slash", C, "filter the containers as you type", "screen", "Filter"),
+    Command("reload_containers", "r", C, "read the containers again", "screen", "Refresh"),
+    Command("close_containers", "escape", C, "back to the images", "screen", "Back"),
+    # The registry view.
+    Command("delete_tag", "d", R, "delete a tag by digest (the preview names every tag on that digest)",
+            "screen", "Delete tag"),
+    Command("pull_remote", "p", R, "pull the tag or platform into the engine", "screen", "Pull"),
+    Command("filter_remote", "slash", R, "filter the focused list as you type", "screen", "Filter"),
+    Command("login_remote", "A", R, "log in to this registry for the session (kept in memory only)",
+            "screen", "Log in"),
+    Command("reload_remote", "r", R, "read the catalog again", "screen", "Reload"),
+    Command("close_remote", "escape", R, "back to the images", "screen", "Back"),
+    # The inspect view.
+    Command("search_tree", "slash", N, "search keys and values", "screen", "Search"),
+    Command("next_match", "n", N, "next match", "screen", "Next match"),
+    Command("copy", "c", N, "copy the selected value", "screen", "Copy value"),
+    Command("expand_all", "e", N, "expand every node", "screen", "Expand all"),
+    Command("collapse_all", "E", N, "collapse every node", "screen", "Collapse all"),
+    Command("close_inspect", "escape", N, "back", "screen", "Back"),
+    # Search results.
+    Command("pull_result", "enter", F, "pull the selected result", "screen", "Pull"),
+    Command("close_search", "escape", F, "back", "screen", "Back"),
+    # Dialogs: the keys each dialog shows.
+    Command("confirm", "y,enter", D, "yes, as the dialog's first choice says", shown="y / enter"),
+    Command("cancel", "n,escape", D, "no, cancel: nothing is done", shown="n / escape"),
+    # Everywhere.
+    Command("palette", "ctrl+p", E, "command palette: every action by name"),
+    Command("help", "question_mark", E, "every key (this table)", "app", "Keys"),
+    Command("quit", "q", E, "quit", "app", "Quit"),
+)  # fmt: skip
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def bindings(where: Where) -> list[Binding]:
+    """The bindings of a screen (or of the App, for EVERYWHERE): each runs its command by name."""
+    return [
+        Binding(
+            c.keys,
+            f"run('{c.name}')",
+            c.label or c.palette or c.name,
+            show=bool(c.label),
+            id=c.name,
+            tooltip=c.help,
+        )  # fmt: skip
+        for c in COMMANDS
+        if c.where is where and c.keys and c.handler and c.bind
+    ]
+
+
+def run(screen: Screen[Any], name: str) -> None:
+    """Run command `name` for `screen`: its handler's `command_NAME` method."""
+    owner = BY_NAME[name].handler
+    target: object
+    if owner == "app":
+        target = screen.app
+    elif owner == "screen":
+        target = screen
+    else:
+        target = screen.query_one(f"#{owner}")
+    getattr(target, f"command_{name}")()
+
+
+def palette(where: Where) -> Iterator[Command]:
+    return (c for c in COMMANDS if c.where is where and c.palette)
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    """(where, keys, what) for every row, in the table's order."""
+    return [(c.where.value, c.key_text, c.help) for c in COMMANDS if c.keys]
+
+
+def readme_table() -> str:
+    """The README's `## Keys` table."""
+    lines = ["| where | key | what it does |", "| --- | --- | --- |"]
+    for where, keys, what in help_rows():
+        lines.append(f"| {where} | `{keys}` | {what} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(readme_table())

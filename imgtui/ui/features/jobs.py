@@ -1,0 +1,324 @@
+"""Long jobs in the job bar, one at a time: pull (`p`), push (`P`), save (`S`), load (`L`); `x` cancels.
+Also what starts a pull or ends in one: search (`f`), and import (`I`).
+
+A job is a typed record that says what it is and how it runs (`run(engine, report, stop)` returns its
+outcome lines); one runner runs any of them in a thread worker, relays progress to the job bar (newer
+progress of a layer replaces older), turns a cancel or a failure into a log line, and says when it ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from textual import work
+from textual.message import Message
+
+from imgtui.engine import NONE, Engine, OutcomeLine, validate
+from imgtui.engine.reference import FORMAT, problem, pull_problem
+from imgtui.engine.transfer import (
+    Cancelled,
+    Progress,
+    Report,
+    SearchResult,
+    Stop,
+    TransferError,
+    save_path_problem,
+)
+from imgtui.ui import format as fmt
+from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.features import Feature
+from imgtui.ui.messages import Outcome
+from imgtui.ui.screens.search import SearchScreen
+
+
+@dataclass(frozen=True)
+class Finished:
+    lines: list[OutcomeLine]
+    summary: str
+    registry_changed: bool = False
+    """A pull or push may have changed how local tags compare with their registry."""
+
+
+@dataclass(frozen=True)
+class PullJob:
+    reference: str
+
+    @property
+    def title(self) -> str:
+        return f"pull {self.reference}"
+
+    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+        return _relayed("pull", self.reference, *engine.pull(self.reference, report, stop))
+
+
+@dataclass(frozen=True)
+class PushJob:
+    name: str
+    tag_first: str = ""
+    """The image ID to tag as `name` before pushing (a new registry/namespace/ name), if any."""
+
+    @property
+    def title(self) -> str:
+        return f"push {self.name}"
+
+    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+        tagged = []
+        if self.tag_first:
+            full = engine.tag(self.tag_first, self.name)
+            tagged = [OutcomeLine("tagged", f"Tagged {self.tag_first[7:19]} as {full}")]
+        done = _relayed("push", self.name, *engine.push(self.name, report, stop))
+        return Finished(tagged + done.lines, done.summary, True)
+
+
+@dataclass(frozen=True)
+class SaveJob:
+    names: tuple[str, ...]
+    path: Path
+
+    @property
+    def title(self) -> str:
+        return f"save {', '.join(self.names)} to {self.path}"
+
+    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+        written = engine.save(list(self.names), self.path, report, stop)
+        said = f"Saved {', '.join(self.names)} to {self.path} ({fmt.size(written)})"
+        return Finished([OutcomeLine("info", said)], said)
+
+
+@dataclass(frozen=True)
+class LoadJob:
+    path: Path
+
+    @property
+    def title(self) -> str:
+        return f"load {self.path}"
+
+    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+        lines = engine.load(str(self.path), report, stop)
+        said = f"Loaded {self.path}"
+        return Finished([OutcomeLine("tagged", line) for line in lines] or [OutcomeLine("info", said)], said)
+
+
+Job = Union[PullJob, PushJob, SaveJob, LoadJob]
+
+
+def _relayed(kind: str, target: str, lines: list[str], errors: list[str]) -> Finished:
+    summary = f"{kind} {target}: " + (f"{len(errors)} error(s)" if errors else "done")
+    out = [OutcomeLine("info", line) for line in lines] + [OutcomeLine("error", e) for e in errors]
+    out.append(OutcomeLine("error" if errors else "reclaimed", summary))
+    return Finished(out, summary, True)
+
+
+class Jobs(Feature):
+    """The job runner, and the commands that start jobs."""
+
+    @dataclass
+    class Progressed(Message):
+        """High-frequency: a newer report of the same layer replaces an older one still queued."""
+
+        progress: Progress
+        bubble = False
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, Jobs.Progressed) and message.progress.layer == self.progress.layer
+
+    @dataclass
+    class Ended(Message):
+        summary: str = ""
+        bubble = False
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._stop: threading.Event | None = None
+
+    # -- the runner ----------------------------------------------------------------------------------------
+    def start(self, job: Job) -> bool:
+        """Run `job` in the job bar, unless one is running (then say so)."""
+        if self._stop is not None:
+            self.notify("A job is running; x cancels it", severity="warning")
+            return False
+        self._stop = threading.Event()
+        self.view.job_bar.start(job.title)
+        self.view.log_lines(OutcomeLine("action", job.title))
+        self.run(job, self._stop)
+        if self.app.screen is not self.screen:
+            self.notify(f"{job.title}: its progress shows in the images view (escape)", timeout=5)
+        return True
+
+    @work(thread=True, group="job", exit_on_error=False, description="Job")
+    def run(self, job: Job, stop: threading.Event) -> None:
+        post = self.post_message
+        summary = f"{job.title} ended"
+        try:
+
+            def report(progress: Progress) -> None:
+                post(self.Progressed(progress))
+
+            done = job.run(self.view.engine, report, stop.is_set)
+            summary = done.summary
+            post(Outcome(done.lines))
+            if done.registry_changed:
+                self.app.call_from_thread(self.view.remote_changed)
+        except Cancelled:
+            summary = f"Cancelled {job.title.split()[0]}; nothing partial was kept"
+            post(Outcome([OutcomeLine("info", summary)]))
+        except TransferError as failure:
+            summary = str(failure)
+            post(Outcome([OutcomeLine("error", summary)]))
+        finally:
+            post(self.Ended(summary))
+
+    def on_jobs_progressed(self, message: Progressed) -> None:
+        self.view.job_bar.show(message.progress)
+
+    def on_jobs_ended(self, message: Ended) -> None:
+        self._stop = None
+        self.view.job_bar.stop()
+        if self.app.screen is not self.screen and message.summary:
+            self.notify(message.summary, title="Job finished", timeout=6)
+
+    def command_cancel_job(self) -> None:
+        """Cancel the running save, load, pull or push."""
+        if self._stop is None:
+            self.notify("No job is running")
+            return
+        self._stop.set()
+        self.view.log_lines(OutcomeLine("info", "Cancelling …"))
+
+    # -- p / P ---------------------------------------------------------------------------------------------
+    def command_pull(self) -> None:
+        """Pull an image by name, with per-layer progress."""
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.start(PullJob(name))
+
+        hint = f"Image to pull: {FORMAT} or NAME@sha256:… (no registry means Docker Hub, no tag means latest)"
+        self.app.push_screen(NameDialog("Pull", hint, "", pull_problem), chosen)
+
+    def command_push(self) -> None:
+        """Push the selected tag; a new name (registry/namespace/...) is tagged first."""
+        tag = self.view.selected_tag()
+        if tag is None:
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                repo, version = validate(name)
+                full = f"{repo}:{version}"
+                self.start(PushJob(full, tag.image.id if full not in tag.image.names else ""))
+
+        hint = (f"Push {tag.image.short_id} as: {FORMAT}. Put a registry[:port]/namespace/ in front to push "
+                "there: the image is tagged with that name first.")  # fmt: skip
+        start = tag.ref if tag.repository != NONE else ""
+        self.app.push_screen(NameDialog("Push", hint, start, problem), chosen)
+
+    # -- S / L ---------------------------------------------------------------------------------------------
+    def command_save(self) -> None:
+        """Save the selected (or marked) tags to a tar file, by name so the tags survive."""
+        view = self.view
+        view.sync_panes()
+        marked = view.tags.marked_items()
+        tags = marked or ([view.tags.current] if view.tags.current is not None else [])
+        names = tuple(t.ref for t in tags)
+        if not names:
+            self.notify("Select a tag first", severity="warning")
+            return
+        default = f"./{names[0].replace('/', '_').replace(':', '_')}.tar"
+
+        def start(path: str) -> None:
+            self.start(SaveJob(names, Path(path).expanduser()))
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            if not Path(path).expanduser().exists():
+                start(path)
+                return
+            lines = [f"Saving {', '.join(names)} replaces it."]
+            yes = [Choice(("y", "enter"), "overwrite", True, True)]
+            question = ChoiceDialog(f"{path} exists. Overwrite it?", lines, yes)
+            self.app.push_screen(question, lambda answer: start(path) if answer else None)
+
+        hint = f"Save {', '.join(names)} (all layers, tags and history) to:"
+        check = lambda path: save_path_problem(path, overwrite=True)  # noqa: E731
+        self.app.push_screen(NameDialog("Save", hint, default, check), chosen)
+
+    def command_load(self) -> None:
+        """Load images from a tar file made by docker save."""
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.start(LoadJob(Path(path).expanduser()))
+
+        self.app.push_screen(NameDialog("Load", "Tar file made by docker save:", "./", _file_problem), chosen)
+
+    # -- f: search, I: import -------------------------------------------------------------------------------
+    def command_search(self) -> None:
+        """docker search through the engine; enter on a result pulls it."""
+
+        def chosen(term: str | None) -> None:
+            if term:
+                self.run_search(term)
+
+        hint = "Search Docker Hub (or put a registry host in front: 127.0.0.1:5000/name):"
+        check = lambda t: None if t.strip() else "type a term"  # noqa: E731
+        self.app.push_screen(NameDialog("Search", hint, "", check), chosen)
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Searching")
+    def run_search(self, term: str) -> None:
+        try:
+            results = self.view.engine.search(term)
+        except TransferError as failure:
+            self.post_message(Outcome([OutcomeLine("error", str(failure))]))
+            return
+        self.app.call_from_thread(self._show_search, term, results)
+
+    def _show_search(self, term: str, results: list[SearchResult]) -> None:
+        def chosen(name: str | None) -> None:
+            if name:
+                self.start(PullJob(name))
+
+        self.app.push_screen(SearchScreen(term, results), chosen)
+
+    def command_import(self) -> None:
+        """docker import: a tar of files becomes a one-layer image (no history, no config)."""
+
+        def named(path: str, name: str | None) -> None:
+            if name:
+                self.run_import(path, name)
+
+        def chosen(path: str | None) -> None:
+            if path:
+                source = str(Path(path).expanduser())
+                dialog = NameDialog("Import as", f"Name for {path}: {FORMAT}", "", problem)
+                self.app.push_screen(dialog, lambda name: named(source, name))
+
+        hint = (
+            "Tar of a filesystem (docker export makes one). Import keeps only the files: the image gets "
+            "one layer, no history and no config (CMD, ENV...)."
+        )
+        self.app.push_screen(NameDialog("Import", hint, "./", _file_problem), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Importing")
+    def run_import(self, path: str, name: str) -> None:
+        try:
+            image_id = self.view.engine.import_(path, name)
+        except TransferError as failure:
+            self.post_message(Outcome([OutcomeLine("error", str(failure))]))
+            return
+        said = f"Imported {path} as {name} ({image_id[7:19]}): one layer, no history"
+        self.post_message(Outcome([OutcomeLine("tagged", said)]))
+
+
+def _file_problem(path: str) -> str | None:
+    source = Path(path).expanduser()
+    if not source.exists():
+        return f"{source} does not exist"
+    if not source.is_file():
+        return f"{source} is not a file"
+    return None

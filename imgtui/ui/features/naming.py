@@ -1,0 +1,34 @@
+"""`t`: give the selected image another name, checked as the engine would check it before it is sent."""
+
+from __future__ import annotations
+
+from textual import work
+
+from imgtui.engine import NONE, OutcomeLine
+from imgtui.engine.reference import FORMAT, problem
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.features import Feature
+from imgtui.ui.messages import ImagesChanged, Outcome
+
+
+class Naming(Feature):
+    def command_tag(self) -> None:
+        """Give the selected image another name."""
+        tag = self.view.selected_tag()
+        if tag is None:
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.run_tag(tag.image.id, name)
+
+        start = tag.ref if tag.repository != NONE else ""
+        hint = f"New name for {tag.image.short_id}: {FORMAT} (no tag means latest)"
+        self.app.push_screen(NameDialog(f"Tag {tag.image.short_id}", hint, start, problem), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Tagging")
+    def run_tag(self, image_id: str, name: str) -> None:
+        engine = self.view.engine
+        full = engine.tag(image_id, name)
+        self.post_message(Outcome([OutcomeLine("tagged", f"Tagged {image_id[7:19]} as {full}")]))
+        self.post_message(ImagesChanged([(image_id, engine.inspect_image(image_id))]))

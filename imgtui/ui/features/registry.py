@@ -1,0 +1,133 @@
+"""Registries from the images view: browse one (`R`, screens/registry.py), log in and out through the engine
+(`A`, logout in the palette), and, for a tag named after a registry, whether that registry has it up to
+date, differs, or not at all (shown in the layers title; asked once per tag and image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from docker.auth import resolve_repository_name
+from textual import work
+from textual.message import Message
+
+from imgtui.engine import NONE, OutcomeLine, Tag, credentials
+from imgtui.ui.dialogs.login import LoginDialog
+from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.features import Feature
+from imgtui.ui.messages import Outcome
+
+if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
+    from imgtui.registry.operations import RemoteStatus
+
+
+class Registries(Feature):
+    @dataclass
+    class Checked(Message):
+        ref: str
+        image_id: str
+        status: RemoteStatus
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._status: dict[tuple[str, str], RemoteStatus] = {}
+
+    # -- R --------------------------------------------------------------------------------------------------
+    def command_browse_registry(self) -> None:
+        """Browse a registry: pick a known one or type an address."""
+        from imgtui.ui.dialogs.registry import RegistryDialog
+
+        catalog = self.view.catalog
+        hosts = {resolve_repository_name(t.repository)[0] for r in catalog.repositories() for t in r.tags
+                 if t.repository != NONE}  # fmt: skip
+        known = sorted(k for k in set(credentials.known_registries()) | hosts if "docker.io" not in k)
+
+        def chosen(answer: tuple[str, bool] | None) -> None:
+            if answer is not None:
+                self.browse(*answer)
+
+        self.app.push_screen(RegistryDialog(known, self.view.insecure_registries), chosen)
+
+    def browse(self, address: str, insecure: bool) -> None:
+        from imgtui.registry import RegistryError
+        from imgtui.ui.screens.registry import RegistryScreen
+
+        try:
+            registry = self.view.registry(address, insecure)
+        except RegistryError as exc:
+            self.notify(str(exc), title="Registry", severity="error", timeout=8)
+            return
+        self.app.push_screen(RegistryScreen(registry))
+
+    # -- local vs remote -------------------------------------------------------------------------------------
+    def status_of(self, tag: Tag) -> RemoteStatus | None:
+        return self._status.get((tag.ref, tag.image.id))
+
+    def check(self, tag: Tag | None) -> None:
+        """A tag named after a registry (not Docker Hub) is compared with that registry's tag, once."""
+        if tag is None or tag.repository == NONE or (tag.ref, tag.image.id) in self._status:
+            return
+        host, path = resolve_repository_name(tag.repository)
+        if host in ("docker.io", "index.docker.io"):
+            return  # Docker Hub: not asked on every cursor move (rate limits; and no network here)
+        self.check_remote(host, path, tag)
+
+    def forget(self) -> None:
+        """A push, pull or reload may have changed how local tags compare with their registries."""
+        self._status.clear()
+
+    @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="Registry status")
+    def check_remote(self, host: str, path: str, tag: Tag) -> None:
+        from imgtui.registry import RegistryError
+        from imgtui.registry.operations import RemoteStatus, remote_status
+
+        try:
+            registry = self.view.registry(host)
+        except RegistryError as exc:
+            status = RemoteStatus("unknown", str(exc))
+        else:
+            digests = [d.split("@", 1)[1] for d in tag.image.digests if d.split("@", 1)[0] == tag.repository]
+            status = remote_status(registry, path, tag.tag, digests)
+        self.post_message(self.Checked(tag.ref, tag.image.id, status))
+
+    def on_registries_checked(self, message: Checked) -> None:
+        self._status[(message.ref, message.image_id)] = message.status
+        self.view.update_titles()
+
+    # -- A: login, logout ---------------------------------------------------------------------------------
+    def command_login(self) -> None:
+        """docker login through the engine; credentials stored as the docker CLI stores them."""
+        known = credentials.known_registries()
+
+        def chosen(answer: tuple[str, str, str] | None) -> None:
+            if answer is not None:
+                self.run_login(*answer)
+
+        self.app.push_screen(LoginDialog(known[0] if known else ""), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Logging in")
+    def run_login(self, server: str, user: str, password: str) -> None:
+        try:
+            where = self.view.engine.login(server, user, password)
+        except credentials.LoginError as failure:
+            self.post_message(Outcome([OutcomeLine("error", str(failure))]))
+            return
+        said = f"Login Succeeded: {user} at {server} (kept in {where})"
+        self.post_message(Outcome([OutcomeLine("tagged", said)]))
+
+    def command_logout(self) -> None:
+        """docker logout: forget the stored credentials of a registry."""
+        known = credentials.known_registries()
+
+        def chosen(server: str | None) -> None:
+            if server:
+                self.run_logout(server)
+
+        hint = f"Registry to log out of{' (known: ' + ', '.join(known) + ')' if known else ''}:"
+        self.app.push_screen(NameDialog("Logout", hint, known[0] if known else "", lambda s: None), chosen)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Logging out")
+    def run_logout(self, server: str) -> None:
+        found = self.view.engine.logout(server)
+        text = f"Removed login credentials for {server}" if found else f"Not logged in to {server}"
+        self.post_message(Outcome([OutcomeLine("info", text)]))

@@ -1,0 +1,487 @@
+"""The images view: repositories → tags → layers (a PaneChain), kept live by the engine's events, with the
+status line, the outcome log and the job bar. What the user does here lives in imgtui/ui/features; this
+screen mounts them and offers them the view (features.ImagesView)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from imgtui.engine import (
+    NONE,
+    Catalog,
+    Engine,
+    EngineError,
+    EngineUnavailable,
+    EventStream,
+    Layer,
+    OutcomeLine,
+    Tag,
+    describe,
+)
+from imgtui.ui import commands
+from imgtui.ui import format as fmt
+from imgtui.ui.commands import Where
+from imgtui.ui.features.containers import Containers
+from imgtui.ui.features.inspection import Inspection
+from imgtui.ui.features.jobs import Jobs
+from imgtui.ui.features.naming import Naming
+from imgtui.ui.features.registry import Registries
+from imgtui.ui.features.removal import Removal
+from imgtui.ui.messages import (
+    ConnectionChanged,
+    DiskUsageRead,
+    EngineEventSeen,
+    HistoryLoaded,
+    ImagesChanged,
+    ImagesLoaded,
+    Outcome,
+)
+from imgtui.ui.screens.containers import ContainersScreen
+from imgtui.ui.widgets.filter_bar import FilterBar
+from imgtui.ui.widgets.fixed import FixedLines
+from imgtui.ui.widgets.image_tables import LayerTable, RepositoryTable, SnapshotLayerTable, TagTable
+from imgtui.ui.widgets.job import JobBar
+from imgtui.ui.widgets.outcome import OutcomeLog
+from imgtui.ui.widgets.pane_chain import PaneChain
+
+if TYPE_CHECKING:
+    from imgtui.registry import Registry
+
+RECONNECT_EVERY = 1.0
+"""Seconds between pings while the engine is away."""
+EVENT_BATCH_DELAY = 0.02
+"""Events arriving within this many seconds are looked at together."""
+DISK_USAGE_DELAY = 0.5
+"""Disk usage (/system/df walks every layer) is read this long after a change, once for a burst of them,
+and kept off the path to the first screen."""
+HISTORY_DELAY = 0.08
+"""Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers: longer
+than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
+RELIST_OVER = 50
+"""More images touched than this at once: one list request beats an inspect each."""
+FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries)
+FEATURE_IDS = {Removal: "removal", Naming: "naming", Inspection: "inspection", Containers: "containers",
+               Jobs: "jobs", Registries: "registry"}  # fmt: skip
+"""Each feature's id: the `handler` of its commands in imgtui/ui/commands.py."""
+
+
+class ImagesScreen(Screen[None]):
+    """Repositories → tags → layers of the engine's images, kept live by the engine's events."""
+
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.IMAGES)  # type: ignore[assignment]
+    AUTO_FOCUS = "#repos"
+
+    def __init__(self, engine: Engine, *, live: bool = True, open_registry: str | None = None) -> None:
+        super().__init__(id="images")
+        self.engine = engine
+        self.live = live
+        self.open_registry = open_registry
+        """A registry to open at once (`imgtui --registry`)."""
+        self.catalog = Catalog()
+        self.connected = True
+        self.disk_used: int | None = None
+        self.loaded = False
+        self._stream: EventStream | None = None
+        self._stopping = threading.Event()
+        self._pending: set[str] = set()
+        self._batch_timer: Timer | None = None
+        self._disk_timer: Timer | None = None
+        self._containers_timer: Timer | None = None
+        self._layers_for: str | None = None
+        self._layers_tag: Tag | None = None
+        self._tags_shown_for: object = None
+        """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
+        self.status = FixedLines(id="status")
+        self.repos = RepositoryTable(id="repos")
+        self.tags = TagTable(id="tags")
+        self.layer_table: LayerTable = (SnapshotLayerTable if engine.info.containerd else LayerTable)(
+            id="layers"
+        )
+        self.detail = FixedLines(id="detail")
+        self.chain = PaneChain(
+            self.repos, self.tags, self.layer_table, self.detail, rest=(0.0, HISTORY_DELAY)
+        )  # type: ignore[arg-type]
+        self.outcome = OutcomeLog(id="outcome")
+        self.job_bar = JobBar(id="job")
+
+    def compose(self) -> ComposeResult:
+        yield self.status
+        yield self.chain
+        yield self.outcome
+        yield self.job_bar
+        yield FilterBar(id="filter")
+        yield Footer(compact=True)
+        for feature in FEATURES:
+            yield feature(id=FEATURE_IDS[feature])
+
+    @property
+    def jobs(self) -> Jobs:
+        return self.query_one(Jobs)
+
+    @property
+    def insecure_registries(self) -> set[str]:
+        return self.app.insecure_registries  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def showing(self) -> bool:
+        """False once the app is closing: late worker messages then have nothing to update."""
+        return self.status.is_attached and not self._stopping.is_set()
+
+    def on_mount(self) -> None:
+        self.outcome.border_title = "Outcome (l hides)"
+        self.update_titles()
+        self._update_status("connecting …")
+        if self.live:
+            self.follow_engine()
+        else:
+            self.load_images()
+        if self.open_registry:
+            self.query_one(Registries).browse(self.open_registry, False)
+
+    def on_unmount(self) -> None:
+        self.close_stream()
+
+    def close_stream(self) -> None:
+        """The app is closing: end the event stream (its worker is blocked reading it)."""
+        self._stopping.set()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    def action_run(self, name: str) -> None:
+        commands.run(self, name)
+
+    # -- workers: every engine call happens in one of these threads ------------------------------------
+    @work(
+        thread=True, exclusive=True, group="engine", exit_on_error=False, description="Following the engine"
+    )
+    def follow_engine(self) -> None:
+        """Subscribe to events, then list images (so nothing falls between), then relay events until the
+        app stops; when the engine goes away, ping until it is back and start over."""
+        worker = get_current_worker()
+        while not (worker.is_cancelled or self._stopping.is_set()):
+            try:
+                startup = self.engine.take_startup()
+                stream = startup[0] if startup else self.engine.events()
+                self._stream = stream
+                if self._stopping.is_set():
+                    stream.close()
+                    return
+                catalog = Catalog.grouped(startup[1]) if startup else self.engine.catalog()
+                self.post_message(ImagesLoaded(catalog))
+                self.post_message(ConnectionChanged(True))
+                for event in stream:
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(EngineEventSeen(event))
+                if self._stopping.is_set():
+                    return
+                raise EngineUnavailable("the engine closed its event stream")
+            except EngineError as exc:
+                if self._stopping.is_set():
+                    return
+                self.post_message(ConnectionChanged(False, describe(exc)))
+                while not self._stopping.wait(RECONNECT_EVERY):
+                    if worker.is_cancelled:
+                        return
+                    if self.engine.ping():
+                        break
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False, description="Listing images")
+    def load_images(self) -> None:
+        self.post_message(ImagesLoaded(self.engine.catalog()))
+
+    @work(thread=True, group="inspect", exit_on_error=False, description="Reading changed images")
+    def inspect_images(self, refs: list[str]) -> None:
+        self.reread_images(refs)
+
+    def reread_images(self, refs: list[str]) -> None:
+        """(In a worker) the engine's current view of these images, for the panes: an inspect each for a
+        few, one list request for many. Used after events and after the features' own actions."""
+        if len(refs) > RELIST_OVER:
+            self.post_message(ImagesLoaded(self.engine.catalog()))
+        else:
+            self.post_message(ImagesChanged([(ref, self.engine.inspect_image(ref)) for ref in refs]))
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading layers")
+    def load_history(self, image_id: str) -> None:
+        self.post_message(HistoryLoaded(image_id, self.engine.history(image_id)))
+
+    @work(thread=True, exclusive=True, group="df", exit_on_error=False, description="Reading disk usage")
+    def read_disk_usage(self) -> None:
+        self.post_message(DiskUsageRead(self.engine.disk_usage([i.id for i in self.catalog.images()])))
+
+    @on(Worker.StateChanged)
+    def _history_failed(self, event: Worker.StateChanged) -> None:
+        """The App says what went wrong; here the layers pane stops waiting for them."""
+        if event.state == WorkerState.ERROR and event.worker.group == "history" and self.showing:
+            self.layer_table.pending = False
+            self._layers_for = None
+            error = event.worker.error
+            self.detail.update(
+                Text(f"Could not load layers: {describe(error) if error else ''}", style="red")
+            )
+
+    # -- what the workers tell us ----------------------------------------------------------------------
+    def on_images_loaded(self, message: ImagesLoaded) -> None:
+        if not self.showing:
+            return
+        self.catalog = message.catalog
+        self.loaded = True
+        self._refresh_views()
+        self._schedule_disk_usage()
+
+    def on_images_changed(self, message: ImagesChanged) -> None:
+        if not self.showing:
+            return
+        touched: set[str] = set()
+        for ref, image in message.updates:
+            if image is not None:
+                touched |= self.catalog.apply(image)
+            else:
+                image_id = self.catalog.resolve(ref)
+                if image_id is not None:
+                    touched |= self.catalog.remove(image_id)
+        if touched:
+            self._refresh_views()
+            self._schedule_disk_usage()
+
+    def _schedule_disk_usage(self) -> None:
+        if self._disk_timer is None:
+            self._disk_timer = self.set_timer(DISK_USAGE_DELAY, self._read_disk_usage_now)
+
+    def _read_disk_usage_now(self) -> None:
+        self._disk_timer = None
+        self.read_disk_usage()
+
+    def on_engine_event_seen(self, message: EngineEventSeen) -> None:
+        if not self.showing:
+            return
+        if message.event.type == "container" and isinstance(self.app.screen, ContainersScreen):
+            if self._containers_timer is None:
+                self._containers_timer = self.set_timer(EVENT_BATCH_DELAY, self._reload_containers)
+        ref = message.event.touched_image
+        if ref is None:
+            return
+        self._pending.add(ref)
+        if self._batch_timer is None:
+            self._batch_timer = self.set_timer(EVENT_BATCH_DELAY, self._flush_events)
+
+    def _reload_containers(self) -> None:
+        self._containers_timer = None
+        if self.showing and isinstance(self.app.screen, ContainersScreen):
+            self.app.screen.command_reload_containers()
+
+    def _flush_events(self) -> None:
+        if not self.showing:
+            return
+        refs, self._pending, self._batch_timer = sorted(self._pending), set(), None
+        if refs:
+            self.inspect_images(refs)
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if not self.showing:
+            return
+        was, self.connected = self.connected, message.connected
+        self.status.set_class(not message.connected, "disconnected")
+        if not message.connected:
+            self._update_status(f"disconnected: {message.detail}; retrying every {RECONNECT_EVERY:g} s")
+            if was:
+                self.notify(message.detail, title="Engine disconnected", severity="error", timeout=6)
+        else:
+            self._update_status()
+            if not was:
+                self.notify("Connected again; the list was reloaded.", title="Engine back")
+
+    def on_disk_usage_read(self, message: DiskUsageRead) -> None:
+        if not self.showing:
+            return
+        if self._disk_timer is not None:  # an action just read it: that answer is fresh enough
+            self._disk_timer.stop()
+            self._disk_timer = None
+        self.disk_used = message.layers_size
+        self._update_status()
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if self.showing and message.image_id == self._layers_for:
+            self._set_layers(message.layers)
+
+    def on_outcome(self, message: Outcome) -> None:
+        message.stop()
+        self.log_lines(*message.lines)
+
+    # -- panes following each other (PaneChain's owner) --------------------------------------------------
+    def _refresh_views(self) -> None:
+        self.repos.set_items(self.catalog.repositories())
+        self.sync_panes()
+        self._update_status()
+
+    def sync_panes(self) -> None:
+        self.chain.follow_now(0)
+
+    def chain_moved(self, pane: int) -> None:
+        if pane == 2:
+            self._show_layer()
+        self.update_titles()
+
+    def chain_ready(self, pane: int) -> bool:
+        """Tags follow at once; layers at once when none are shown yet or they are this image's already,
+        else once the cursor rests (cached or not: a held key repaints only the tags pane)."""
+        tag = self.tags.current
+        return pane == 0 or tag is None or self._layers_tag is None or tag.image.id == self._layers_for
+
+    def chain_follow(self, pane: int) -> None:
+        if pane == 0:
+            repo = self.repos.current
+            current = self.catalog.repository(repo.name) if repo else None
+            if current is not self._tags_shown_for or current is None:
+                self._tags_shown_for = current
+                self.tags.set_items(list(current.tags) if current else [])
+            self.chain.moved(1)
+        else:
+            self._show_layers_of(self.tags.current)
+        self.update_titles()
+
+    def _show_layers_of(self, tag: Tag | None) -> None:
+        self._layers_tag = tag
+        self.query_one(Registries).check(tag)
+        if tag is not None and tag.image.id == self._layers_for:
+            return
+        self._layers_for = tag.image.id if tag is not None else None
+        cached = self.engine.cached_history(tag.image.id) if tag is not None else ()
+        if cached is not None:
+            self._set_layers(cached)
+            return
+        self.layer_table.pending = True
+        self.layer_table.set_items([])
+        self._show_layer()
+        assert tag is not None  # only a tag has layers still to read
+        self.load_history(tag.image.id)
+
+    def _set_layers(self, layers: Iterable[Layer]) -> None:
+        self.layer_table.pending = False
+        self.layer_table.set_items(list(layers))
+        self.layer_table.move_cursor(row=0, animate=False)
+        self._show_layer()
+        self.update_titles()
+
+    def _show_layer(self) -> None:
+        layer = self.layer_table.current
+        if layer is None:
+            self.detail.update("")
+            return
+        text = Text()
+        text.append(f"{layer.display_id}  ", style="bold")
+        where = " on disk (its snapshot in the containerd image store)" if self.engine.info.containerd else ""
+        text.append(f"{fmt.size(layer.size)}{where}  {fmt.ago(layer.created)}\n")
+        text.append(layer.created_by or "(no command recorded)")
+        if layer.comment:
+            text.append("\ncomment: ", style="bold")
+            text.append(layer.comment)
+        if layer.tags:
+            text.append("\ntags: ", style="bold")
+            text.append(", ".join(layer.tags))
+        self.detail.update(text)
+
+    def update_titles(self) -> None:
+        self.repos.set_title(self.repos.title("Repositories"))
+        repo = self.repos.current
+        self.tags.set_title(self.tags.title("Tags" if repo is None else f"Tags of {repo.name}"))
+        title = self._layers_title(self._layers_tag)
+        self.layer_table.set_title(f"{title} loading …" if self.layer_table.pending else title)
+
+    def _layers_title(self, tag: Tag | None) -> str:
+        if tag is None:
+            return "Layers"
+        if tag.repository == NONE:
+            return f"Layers of {tag.image.short_id}"
+        others = [n for n in tag.image.names if n != tag.ref]
+        also = f" · also named {', '.join(others)}" if others else ""
+        remote = self.query_one(Registries).status_of(tag)
+        pushed = f" · registry: {remote.state}" if remote is not None else ""
+        return f"Layers of {tag.ref} ({tag.image.short_id}){pushed}{also}"
+
+    def _update_status(self, note: str | None = None) -> None:
+        info = self.engine.info
+        text = Text()
+        text.append("● " if self.connected else "○ ", style="green" if self.connected else "bold")
+        if note:
+            text.append(f"{note}  │ ")
+        elif self.loaded:
+            totals = self.catalog.totals()
+            text.append(f"{totals.images} images, {totals.dangling} dangling", style="bold")
+            if self.disk_used is not None:
+                text.append(f", {fmt.size(self.disk_used)} on disk", style="bold")
+            text.append("  │ ")
+        text.append(f"Docker {info.version} (API {info.api_version}) at {info.host}")
+        self.status.update(text)
+
+    # -- what features ask of the view ------------------------------------------------------------------
+    def selected_tag(self) -> Tag | None:
+        self.sync_panes()
+        tag = self.tags.current
+        if tag is None:
+            self.notify("Select a tag first", severity="warning")
+        return tag
+
+    def log_lines(self, *lines: OutcomeLine) -> None:
+        self.outcome.add_class("shown")
+        for line in lines:
+            self.outcome.add(line)
+
+    def registry(self, address: str, insecure: bool = False) -> Registry:
+        return self.app.registry(address, insecure)  # type: ignore[attr-defined,no-any-return]
+
+    def remote_changed(self) -> None:
+        self.query_one(Registries).forget()
+
+    def select_image(self, image_id: str | None) -> None:
+        """Put the cursor on a tag of this image (coming back from the containers view)."""
+        if image_id is None:
+            return
+        if self.catalog.get(image_id) is None:
+            self.notify(f"Image {image_id[7:19]} is not listed (an intermediate or deleted image)")
+            return
+        tag = next(t for repo in self.catalog.repositories() for t in repo.tags if t.image.id == image_id)
+        self.repos.filter_text = ""
+        self.tags.filter_text = ""
+        self.repos.select_key(tag.repository)
+        self.chain.follow_now(0)
+        self.tags.select_key(self.tags.item_key(tag))
+        self.chain.follow_now(1)
+        self.tags.focus()
+
+    # -- the view's own commands -----------------------------------------------------------------------
+    def command_filter(self) -> None:
+        self.chain.open_filter()
+
+    def command_toggle_log(self) -> None:
+        self.outcome.toggle_class("shown")
+
+    def command_refresh(self) -> None:
+        self.remote_changed()
+        self.load_images()
+        self.notify("Reloading from the engine …", timeout=2)
+
+    def command_sort(self) -> None:
+        self.tags.action_cycle_sort()
+
+    def command_focus_repos(self) -> None:
+        self.repos.focus()
+
+    def command_focus_tags(self) -> None:
+        self.tags.focus()
+
+    def command_focus_layers(self) -> None:
+        self.layer_table.focus()
