@@ -63,10 +63,9 @@ N, D, F = Where.INSPECT, Where.DIALOG, Where.SEARCH
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
-    Command("move", "down", IM, "move the cursor", shown="↑ ↓ j k, pgup pgdn home end"),
+    Command("move", "down", IM, "move the cursor", shown="↑ ↓ j k"),
+    Command("move_far", "pagedown", IM, "move by a page / to the ends", shown="pgup pgdn home end"),
     Command("open", "enter", IM, "open: repository → its tags → its layers"),
-    Command("filter", "slash", IM, "filter the focused list as you type (enter keeps it, escape clears it)",
-            "screen", "Filter", "Filter"),
     Command("mark", "space", IM, "mark a tag or repository; d then removes every marked one",
             "removal", palette="Mark", bind=False),
     # Cleaning up.
@@ -96,6 +95,8 @@ COMMANDS: tuple[Command, ...] = (
     # Registries.
     Command("browse_registry", "R", IM, "browse a registry: repositories → tags → layers",
             "registry", "Registry", "Browse a registry"),
+    Command("filter", "slash", IM, "filter the focused list as you type (enter keeps it, escape clears it)",
+            "screen", "Filter", "Filter"),
     Command("login", "A", IM, "log in to a registry (the password is never shown or logged)",
             "registry", palette="Login"),
     Command("logout", "", IM, "log out of a registry: forget its stored credentials", "registry",

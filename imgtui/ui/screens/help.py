@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -24,7 +25,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static("[b]imgtui keys[/b]   (escape closes)", id="help-title")
             table: DataTable[str] = DataTable(id="help-table", cursor_type="none", show_header=False)
-            table.add_columns("where", "key", "what it does")
+            table.add_columns("key", "what it does")
+            section = ""
             for where, key, what in commands.help_rows():
-                table.add_row(where, key, what)
+                if where != section:
+                    section = where
+                    table.add_row(Text(where, style="bold underline"), "")
+                table.add_row(key, what)
             yield table
