@@ -34,7 +34,8 @@ class FixedEngine(Engine):
         base = Image(digest("busybox"), ("busybox:latest",), (), ago(58), 1_981_392)
         first = Image(digest("first"), ("commit_test:first",), (), ago(57), 1_981_404)
         second = Image(digest("second"), ("commit_test:second",), (), ago(56), 1_981_417)
-        copy = Image(digest("copy"), ("alicek107/my-image-name:0.0", "my-image-name:0.0"), (), ago(55), 1_981_516)
+        names = ("alicek107/my-image-name:0.0", "my-image-name:0.0")
+        copy = Image(digest("copy"), names, (), ago(55), 1_981_516)
         old_app = Image(digest("app1"), (), (), ago(54), 1_981_414)
         app = Image(digest("app2"), ("demo/app:latest",), (), ago(53), 1_981_414)
         self.images = [base, first, second, copy, old_app, app]
@@ -43,14 +44,14 @@ class FixedEngine(Engine):
                            ("commit_test:first",))  # fmt: skip
         made_second = Layer(second.id, ago(56), "sh -c echo test_second! >> second", 13, "my second commit",
                             ("commit_test:second",))  # fmt: skip
-        build = Layer(app.id, ago(53), "sh -c mkdir -p /app && echo 'version 2' > /app/VERSION", 22, "build 2",
-                      ("demo/app:latest",))  # fmt: skip
+        script = "sh -c mkdir -p /app && echo 'version {}' > /app/VERSION"
+        build = Layer(app.id, ago(53), script.format(2), 22, "build 2", ("demo/app:latest",))
         self.layers = {
             base.id: (imported,),
             first.id: (made_first, imported),
             second.id: (made_second, made_first, imported),
             copy.id: (Layer(copy.id, ago(55), "", 1_981_516, "", copy.names),),
-            old_app.id: (Layer(old_app.id, ago(54), build.created_by.replace("2", "1"), 22, "build 1"), imported),
+            old_app.id: (Layer(old_app.id, ago(54), script.format(1), 22, "build 1"), imported),
             app.id: (build, imported),
         }
         self.container_rows = [
@@ -117,12 +118,14 @@ class FixedRegistry(Registry):
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         layers = ((digest("blob-base"), 1_069_324), (digest(f"blob-{repository}"), 146))
-        return Manifest(digest(f"{repository}:{reference}"), "application/vnd.docker.distribution.manifest.v2+json",
-                        739, config_digest=digest(f"config-{repository}"), layers=layers)  # fmt: skip
+        kind = "application/vnd.docker.distribution.manifest.v2+json"
+        config = digest(f"config-{repository}")
+        return Manifest(digest(f"{repository}:{reference}"), kind, 739, config_digest=config, layers=layers)
 
     def config(self, repository: str, manifest: Manifest) -> ImageConfig:
         history = (
-            RemoteLayer(self.when, "sh -c echo test_second! >> second", "my second commit", 146, manifest.layers[1][0]),
+            RemoteLayer(self.when, "sh -c echo test_second! >> second", "my second commit", 146,
+                        manifest.layers[1][0]),
             RemoteLayer(self.when, "", "Imported from -", 1_069_324, manifest.layers[0][0]),
         )  # fmt: skip
         return ImageConfig(manifest.config_digest, self.when, "linux/amd64", history)

@@ -28,6 +28,8 @@ def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     from imgtui.ui.screens import images
 
     monkeypatch.setattr(images, "DISK_USAGE_DELAY", 0.01)
+
+
 Steps = Callable[[Pilot[None], ImgtuiApp], Awaitable[None]]
 
 

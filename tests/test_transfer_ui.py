@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from imgtui.sandbox import Sandbox
@@ -21,9 +22,15 @@ from tests.test_removal import exists, log, open_tag
 
 
 async def answer(pilot, app: ImgtuiApp, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Type into the name dialog that the last key opened, and press enter."""
+    """Paste into the name dialog that the last key opened (as a path or name is usually given: typing it
+    key by key proves nothing more and costs seconds), and press enter."""
     await wait_for(pilot, lambda: isinstance(app.screen, NameDialog) and isinstance(app.focused, Input))
-    await pilot.press("ctrl+u", *text, "enter")
+    await pilot.press("ctrl+u")
+    field = app.focused
+    assert isinstance(field, Input)
+    field.post_message(events.Paste(text))
+    await wait_for(pilot, lambda: field.value == text)
+    await pilot.press("enter")
 
 
 async def test_save_then_load_with_progress_and_overwrite_question(

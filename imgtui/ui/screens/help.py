@@ -24,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("[b]imgtui keys[/b]   (escape closes)", id="help-title")
-            table: DataTable[str] = DataTable(id="help-table", cursor_type="none", show_header=False)
+            table: DataTable[str | Text] = DataTable(id="help-table", cursor_type="none", show_header=False)
             table.add_columns("key", "what it does")
             section = ""
             for where, key, what in commands.help_rows():
