@@ -68,6 +68,7 @@ class Machine:
         self.api = api
         self.log = log
         self.tmp = Path(tempfile.mkdtemp(prefix="fresh-tmp-", dir="/var/tmp"))
+        self.tmp.chmod(0o1777)  # a machine's /tmp: apt's own user writes there too
         binds = {
             str(REPO): {"bind": "/src", "mode": "ro"},
             str(OUT / "dist"): {"bind": "/dist", "mode": "ro"},

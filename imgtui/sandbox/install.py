@@ -12,8 +12,8 @@ APT_PACKAGES = {
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
     "busybox": "busybox-static",
-    "cgroupfs-mount": "cgroupfs-mount",
 }
+CGROUPS = Path("/sys/fs/cgroup")
 BUSYBOX = Path("/bin/busybox")
 
 
@@ -30,6 +30,10 @@ def ensure_installed(log: bool = True) -> None:
                 missing.append(package)
         elif shutil.which(binary) is None and not Path(f"/usr/bin/{binary}").exists():
             missing.append(package)
+    if not cgroups_mounted() and shutil.which("cgroupfs-mount") is None:
+        # Only a machine booted without an init that mounts cgroups needs Debian's script (gone in Debian 13,
+        # whose machines run systemd).
+        missing.append("cgroupfs-mount")
     if missing:
         apt_install(missing, log)
 
@@ -70,13 +74,16 @@ def apt_install(packages: list[str], log: bool = True) -> None:
             policy.unlink(missing_ok=True)
 
 
+def cgroups_mounted() -> bool:
+    if (CGROUPS / "cgroup.controllers").exists():
+        return True
+    return (CGROUPS / "memory").is_dir() and any((CGROUPS / "memory").iterdir())
+
+
 def ensure_cgroups() -> None:
     """Containers need mounted cgroups. Machines booted without an init that mounts them (no systemd) get
     them from Debian's cgroupfs-mount script, which the package's blocked service start would have run."""
-    root = Path("/sys/fs/cgroup")
-    if (root / "cgroup.controllers").exists():
-        return
-    if (root / "memory").is_dir() and any((root / "memory").iterdir()):
+    if cgroups_mounted():
         return
     script = shutil.which("cgroupfs-mount") or "/usr/bin/cgroupfs-mount"
     if Path(script).exists():
