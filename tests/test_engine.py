@@ -77,16 +77,6 @@ def test_no_engine_is_one_clear_error() -> None:
     assert "Traceback" not in message
 
 
-def test_the_private_api_version_name_is_still_there(docker_host: str) -> None:
-    """imgtui sets docker-py's `_version` once the engine has said what it speaks (engine/client.py,
-    set_api_version): fail loudly if a docker-py release renames it."""
-    import docker
-
-    api = docker.APIClient(base_url=docker_host, version="1.30")
-    assert api._version == "1.30"
-    api.close()
-
-
 def test_an_engine_that_refuses_old_api_versions(sandbox, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """Docker 29 accepts API 1.44 and up (tests/version_gate.py stands in for it): imgtui connects, lists,
     reads history, and never sends a request versioned below 1.44."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.reference import validate, validate_pull
@@ -109,13 +110,18 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
 
 
 def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
-    """docker-py's get_image takes one name; `GET /images/get?names=...` takes several (one tar for all)."""
+    """docker-py's get_image takes one name; `GET /images/get?names=...` takes several (one tar for all),
+    asked here through the client's own requests session (its public `get`)."""
     if len(names) == 1:
         yield from api.get_image(names[0], chunk_size=CHUNK)
         return
-    response = api._get(api._url("/images/get"), params={"names": names}, stream=True)
-    api._raise_for_status(response)
-    yield from api._stream_raw_result(response, CHUNK, False)
+    url = f"{api.base_url}/v{api.api_version}/images/get"
+    response = api.get(url, params={"names": names}, stream=True, timeout=api.timeout)
+    try:
+        response.raise_for_status()
+    except requests.exceptions.HTTPError as exc:
+        raise docker.errors.create_api_error_from_http_exception(exc) from exc
+    yield from response.iter_content(CHUNK)
 
 
 def export(api: docker.APIClient, container: str, path: Path, report: Report, stop: Stop) -> int:

@@ -5,6 +5,7 @@ digest never changes). Every failure becomes a RegistryError with a sentence a u
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import threading
@@ -215,7 +216,8 @@ class Registry:
         if token:
             return f"Bearer {token}"
         if self._basic and self.credentials is not None:
-            return requests.auth._basic_auth_str(self.credentials.username, self.credentials.password)
+            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
+            return "Basic " + base64.b64encode(pair).decode()
         return ""
 
     def _answer(self, challenge: Challenge | None, scope: str) -> bool:

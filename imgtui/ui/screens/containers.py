@@ -14,9 +14,8 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
 
-from imgtui.engine import Container, Engine, OutcomeLine, describe
+from imgtui.engine import Container, Engine, OutcomeLine
 from imgtui.engine.transfer import save_path_problem
 from imgtui.ui import commands
 from imgtui.ui.commands import Where
@@ -74,11 +73,6 @@ class ContainersScreen(Screen[Optional[str]]):
         self.table.set_items(rows)
         self.table.set_title(self.table.title("Containers"))
         self.loaded = True
-
-    @on(Worker.StateChanged)
-    def _failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(describe(event.worker.error), title=event.worker.description, severity="error")
 
     def command_filter_containers(self) -> None:
         self.query_one(FilterBar).open_for(self.table)

@@ -89,7 +89,11 @@ class ItemTable(DataTable[Cell], Generic[T]):
 
     def _update_dimensions(self, new_rows: object) -> None:
         """Every column here has a set width and every row is one line, so there is nothing to measure per
-        row: DataTable's own version renders each new cell to measure it (seconds for 10,000 rows)."""
+        row: DataTable's own version renders each new cell to measure it (seconds for 10,000 rows).
+
+        Textual has no public hook for this: this overrides DataTable's private `_update_dimensions` and reads
+        its `_total_row_height` and `_row_label_column_width` (checked on Textual 8.2.8;
+        tests/test_private_names.py fails if a release renames them)."""
         header = self.header_height if self.show_header else 0
         width = sum(column.get_render_width(self) for column in self.columns.values())
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
