@@ -36,6 +36,16 @@ def ensure_installed(log: bool = True) -> None:
         missing.append("cgroupfs-mount")
     if missing:
         apt_install(missing, log)
+    if shutil.which("docker") is None and has_candidate("docker-cli"):
+        apt_install(["docker-cli"], log)  # Debian 13 ships the CLI apart from docker.io (the tests use it)
+
+
+def has_candidate(package: str) -> bool:
+    """apt knows the package on this release (`apt-cache policy` names a candidate)."""
+    if shutil.which("apt-cache") is None:
+        return False
+    found = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True).stdout
+    return "Candidate:" in found and "Candidate: (none)" not in found
 
 
 def apt_install(packages: list[str], log: bool = True) -> None:
