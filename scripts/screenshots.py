@@ -17,7 +17,7 @@ from textual.widgets import Input
 
 from imgtui.engine import Engine
 from imgtui.registry import Registry
-from imgtui.sandbox import Sandbox
+from imgtui.sandbox import Sandbox, default_state
 from imgtui.sandbox.seed import seed
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
@@ -131,6 +131,12 @@ def in_registry(address: str, repo: str, key: str, then: str = "") -> Steps:
     return steps
 
 
+async def containerd_removal(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    await to_tag(pilot, app, "demo/app", "latest")
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+
+
 def remote_status(address: str) -> Steps:
     async def steps(pilot: Pilot[None], app: ImgtuiApp) -> None:
         await to_tag(pilot, app, f"{address}/team/tools", "stable")
@@ -161,6 +167,12 @@ async def main() -> None:
     await shoot(host, "registry.svg", (120, 36), in_registry(box.registry, "base/os", platform))
     await shoot(host, "registry-delete.svg", (120, 36), in_registry(box.registry, "team/tools", "v2", "d"))
     await shoot(host, "remote-status.svg", (120, 36), remote_status(box.registry))
+    # The containerd image store (Docker 29's default): the layers pane says its sizes are disk use, and a
+    # removal preview says "about".
+    store = Sandbox(default_state("trixie-containerd"), "trixie-containerd")
+    store.start()
+    seed(store.docker_host, store.registry)
+    await shoot(store.docker_host, "containerd-store.svg", (120, 36), containerd_removal)
 
 
 def _platform_digest(address: str, arch: str) -> str:
