@@ -9,6 +9,7 @@ Checks (each in a new container; the repository is cloned from this checkout's H
 - readme-bookworm: the README's two commands from a clean clone on bookworm with only python3 and git:
   `bash scripts/test`, then `bash scripts/demo` twice (the demo images must show; the second run must
   install nothing).
+- demo-bookworm: `bash scripts/demo` first thing on such a machine (it installs everything itself), twice.
 - ci-bookworm: `CI=true bash .ci/run` from a clean clone, no stdin.
 - tests-bullseye, tests-trixie: `bash scripts/test` on Python 3.9 and 3.13.
 - pipx-SUITE: `pipx install` of the wheel; `imgtui --version`, `--help` with no engine, then imgtui shows the
@@ -165,6 +166,22 @@ def check_readme(api: docker.APIClient, result: Result) -> None:
         machine.remove()
 
 
+def check_demo(api: docker.APIClient, result: Result) -> None:
+    """The README's first command alone, first thing on a fresh machine: it makes .venv, installs imgtui
+    and the sandbox's packages, starts the sandbox, seeds it and shows the images; then once more."""
+    machine = Machine(api, image_for(api, "bookworm", ("python3", "git")), OUT / f"{result.name}.log",
+                      network="host", engine=True)  # fmt: skip
+    try:
+        demo = f"bash -c '{CLONE} && bash scripts/demo'"
+        first = machine.probe(demo, *SEEDED, timeout=900)
+        again = machine.probe("bash -c 'cd imgtui && bash scripts/demo'", *SEEDED, timeout=120)
+        result.facts["scripts/demo, first"] = _shown(first)
+        result.facts["scripts/demo, second"] = _shown(again)
+        result.ok = bool(first["shown"]) and bool(again["shown"]) and not again.get("installed_something")
+    finally:
+        machine.remove()
+
+
 def check_ci(api: docker.APIClient, result: Result) -> None:
     machine = Machine(api, image_for(api, "bookworm", ("python3", "git")), OUT / f"{result.name}.log",
                       network="host", engine=True)  # fmt: skip
@@ -254,6 +271,7 @@ CHECKS: dict[str, Callable[[docker.APIClient, Result], None]] = {
     **{f"pyz-{suite}": check_pyz(suite) for suite in SUITES},
     **{f"pipx-{suite}": check_pipx(suite) for suite in SUITES},
     "readme-bookworm": check_readme,
+    "demo-bookworm": check_demo,
     "tests-bullseye": check_tests("bullseye"),
     "tests-trixie": check_tests("trixie"),
     "ci-bookworm": check_ci,
