@@ -63,15 +63,20 @@ def test_docker_context_is_honoured(tmp_path) -> None:  # type: ignore[no-untype
 
 def test_app_starts_and_quits_with_q(docker_host: str) -> None:
     """The real program in a pseudo-terminal: it draws the seeds' images and `q` ends it with exit code 0."""
+    import fcntl
     import pty
     import select
+    import struct
+    import termios
     import time
 
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-        env.update(DOCKER_HOST=docker_host, TERM="xterm-256color", COLUMNS="100", LINES="30")
-        os.execvpe(sys.executable, [sys.executable, "-m", "imgtui"], env)
+    fd, terminal = pty.openpty()  # not pty.fork: forking a process with threads may deadlock the child
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(DOCKER_HOST=docker_host, TERM="xterm-256color")
+    tty = {"stdin": terminal, "stdout": terminal, "stderr": terminal}
+    proc = subprocess.Popen([sys.executable, "-m", "imgtui"], env=env, start_new_session=True, **tty)
+    os.close(terminal)
     screen = b""
     deadline = time.monotonic() + 30
     while b"commit_test" not in screen and time.monotonic() < deadline:
@@ -83,17 +88,14 @@ def test_app_starts_and_quits_with_q(docker_host: str) -> None:
     assert b"commit_test" in screen
     os.write(fd, b"q")
     deadline = time.monotonic() + 15
-    status = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         if select.select([fd], [], [], 0.2)[0]:
             try:
                 os.read(fd, 65536)
             except OSError:
                 pass
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-    else:
-        os.kill(pid, 9)
+    if proc.poll() is None:
+        proc.kill()
         raise AssertionError("imgtui did not exit after q")
-    assert os.waitstatus_to_exitcode(status) == 0
+    os.close(fd)
+    assert proc.returncode == 0
