@@ -74,8 +74,10 @@ def test_app_starts_and_quits_with_q(docker_host: str) -> None:
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     env.update(DOCKER_HOST=docker_host, TERM="xterm-256color")
-    tty = {"stdin": terminal, "stdout": terminal, "stderr": terminal}
-    proc = subprocess.Popen([sys.executable, "-m", "imgtui"], env=env, start_new_session=True, **tty)
+    argv = [sys.executable, "-m", "imgtui"]
+    proc = subprocess.Popen(
+        argv, stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True
+    )
     os.close(terminal)
     screen = b""
     deadline = time.monotonic() + 30
