@@ -327,7 +327,10 @@ def main() -> int:
         result = Result(name)
         (OUT / f"{name}.log").unlink(missing_ok=True)
         started = time.monotonic()
-        print(f"-- {name} ...", flush=True)
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+        result.facts["commit"] = head
+        print(f"-- {name} (commit {head}) ...", flush=True)
         try:
             CHECKS[name](api, result)
         except Exception as exc:
