@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -31,6 +30,7 @@ from imgtui.engine import (
 )
 from imgtui.ui import commands
 from imgtui.ui import format as fmt
+from imgtui.ui.coalesce import Coalesced
 from imgtui.ui.commands import Where
 from imgtui.ui.features.containers import Containers
 from imgtui.ui.features.inspection import Inspection
@@ -95,9 +95,10 @@ class ImagesScreen(Screen[None]):
         self._stream: EventStream | None = None
         self._stopping = threading.Event()
         self._pending: set[str] = set()
-        self._batch_timer: Timer | None = None
-        self._disk_timer: Timer | None = None
-        self._containers_timer: Timer | None = None
+        # The delays are read when a burst starts (tests shorten them).
+        self._events = Coalesced(self, lambda: EVENT_BATCH_DELAY, self._flush_events)
+        self._disk = Coalesced(self, lambda: DISK_USAGE_DELAY, self.read_disk_usage)
+        self._containers = Coalesced(self, lambda: EVENT_BATCH_DELAY, self._reload_containers)
         self._layers_for: str | None = None
         self._layers_tag: Tag | None = None
         self._tags_shown_for: object = None
@@ -240,7 +241,7 @@ class ImagesScreen(Screen[None]):
         self.catalog = message.catalog
         self.loaded = True
         self._refresh_views()
-        self._schedule_disk_usage()
+        self._disk.request()
 
     def on_images_changed(self, message: ImagesChanged) -> None:
         if not self.showing:
@@ -255,38 +256,27 @@ class ImagesScreen(Screen[None]):
                     touched |= self.catalog.remove(image_id)
         if touched:
             self._refresh_views()
-            self._schedule_disk_usage()
-
-    def _schedule_disk_usage(self) -> None:
-        if self._disk_timer is None:
-            self._disk_timer = self.set_timer(DISK_USAGE_DELAY, self._read_disk_usage_now)
-
-    def _read_disk_usage_now(self) -> None:
-        self._disk_timer = None
-        self.read_disk_usage()
+            self._disk.request()
 
     def on_engine_event_seen(self, message: EngineEventSeen) -> None:
         if not self.showing:
             return
         if message.event.type == "container" and isinstance(self.app.screen, ContainersScreen):
-            if self._containers_timer is None:
-                self._containers_timer = self.set_timer(EVENT_BATCH_DELAY, self._reload_containers)
+            self._containers.request()
         ref = message.event.touched_image
         if ref is None:
             return
         self._pending.add(ref)
-        if self._batch_timer is None:
-            self._batch_timer = self.set_timer(EVENT_BATCH_DELAY, self._flush_events)
+        self._events.request()
 
     def _reload_containers(self) -> None:
-        self._containers_timer = None
         if self.showing and isinstance(self.app.screen, ContainersScreen):
             self.app.screen.command_reload_containers()
 
     def _flush_events(self) -> None:
         if not self.showing:
             return
-        refs, self._pending, self._batch_timer = sorted(self._pending), set(), None
+        refs, self._pending = sorted(self._pending), set()
         if refs:
             self.inspect_images(refs)
 
@@ -307,9 +297,7 @@ class ImagesScreen(Screen[None]):
     def on_disk_usage_read(self, message: DiskUsageRead) -> None:
         if not self.showing:
             return
-        if self._disk_timer is not None:  # an action just read it: that answer is fresh enough
-            self._disk_timer.stop()
-            self._disk_timer = None
+        self._disk.cancel()  # an action just read it: that answer is fresh enough
         self.disk_used = message.layers_size
         self._update_status()
 

@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -30,6 +29,7 @@ from imgtui.registry.operations import (
 )
 from imgtui.ui import commands
 from imgtui.ui import format as fmt
+from imgtui.ui.coalesce import Coalesced
 from imgtui.ui.commands import Where
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
@@ -99,7 +99,7 @@ class RegistryScreen(Screen[None]):
         self.tags_complete = False
         self.layers_for: str | None = None
         self.problem = ""
-        self._rows_timer: Timer | None = None
+        self._rows = Coalesced(self, lambda: ROWS_DELAY, self._flush_rows)
         self.chain = PaneChain(self.repos, self.tags, self.layer_table, self.detail,  # type: ignore[arg-type]
                                rest=(FOLLOW_DELAY, FOLLOW_DELAY), id="remote-chain")  # fmt: skip
 
@@ -219,7 +219,7 @@ class RegistryScreen(Screen[None]):
         for tag in message.tags:
             self.rows.setdefault(tag, RemoteTag(message.repository, tag))
         self.tags_complete = message.complete
-        self._rows_changed()
+        self._rows.request()
 
     def on_tags_filled(self, message: TagsFilled) -> None:
         if message.repository != self.tags_for:
@@ -227,12 +227,12 @@ class RegistryScreen(Screen[None]):
         self.rows[message.tag] = message.rows[0]
         for child in message.rows[1:]:
             self.rows.setdefault(child.key, child)
-        self._rows_changed()
+        self._rows.request()
 
     def on_layers_read(self, message: LayersRead) -> None:
         if message.row is not None and message.row.key in self.rows:
             self.rows[message.row.key] = message.row
-            self._rows_changed()
+            self._rows.request()
         if message.key != self.layers_for:
             return
         self.layer_table.set_items(list(message.layers))
@@ -240,13 +240,8 @@ class RegistryScreen(Screen[None]):
         self.detail.update(Text(message.note, style="italic") if message.note else self._tag_detail())
 
     # -- panes following each other --------------------------------------------------------------------
-    def _rows_changed(self) -> None:
-        if self._rows_timer is None:
-            self._rows_timer = self.set_timer(ROWS_DELAY, self._flush_rows)
-
     def _flush_rows(self) -> None:
         """Paint the rows that came in; the selected row's layers follow once its details are there."""
-        self._rows_timer = None
         self._show_rows()
         current = self.tags.current
         if current is not None and current.loaded and self.layers_for != current.key:
