@@ -8,21 +8,17 @@ from pathlib import Path
 from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.commands import COMMANDS, Where
-from imgtui.ui.features.containers import Containers
-from imgtui.ui.features.inspection import Inspection
-from imgtui.ui.features.jobs import Jobs
-from imgtui.ui.features.naming import Naming
-from imgtui.ui.features.registry import Registries
-from imgtui.ui.features.removal import Removal
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.images import FEATURE_IDS, ImagesScreen
+from imgtui.ui.screens.images import FEATURES as IMAGES_FEATURES
 from imgtui.ui.screens.inspect import InspectScreen
 from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.screens.search import SearchScreen
 
-SCREENS = {Where.IMAGES: ImagesScreen, Where.CONTAINERS: ContainersScreen, Where.REGISTRY: RegistryScreen,
-           Where.INSPECT: InspectScreen, Where.SEARCH: SearchScreen, Where.EVERYWHERE: ImgtuiApp}  # fmt: skip
-FEATURES = {FEATURE_IDS[f]: f for f in (Removal, Naming, Inspection, Containers, Jobs, Registries)}
+SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
+                                                    InspectScreen, SearchScreen)}  # fmt: skip
+SCREENS[Where.EVERYWHERE] = ImgtuiApp
+FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 
 
 def test_every_handler_exists() -> None:

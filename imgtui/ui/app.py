@@ -26,13 +26,13 @@ from imgtui.ui.screens.images import ImagesScreen
 if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
     from imgtui.registry import Registry
 
-SCREENS_BY_WHERE = {"ImagesScreen": Where.IMAGES, "ContainersScreen": Where.CONTAINERS,
-                    "RegistryScreen": Where.REGISTRY, "InspectScreen": Where.INSPECT}  # fmt: skip
 ACTION_GROUPS = ("action", "plan")
 """Workers whose failure also goes to the outcome log (what the user asked for did not happen)."""
 
 
 class ImgtuiApp(App[None]):
+    """imgtui: the images view first, the other views pushed above it (see docs/ARCHITECTURE.md)."""
+
     CSS_PATH = "app.tcss"
     TITLE = "imgtui"
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.EVERYWHERE)  # type: ignore[assignment]
@@ -84,7 +84,7 @@ class ImgtuiApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        where = SCREENS_BY_WHERE.get(type(screen).__name__)
+        where: Where | None = getattr(screen, "WHERE", None)  # each view's place in the command table
         for command in [*commands.palette(Where.EVERYWHERE), *(commands.palette(where) if where else [])]:
             keys = f" ({command.key_text})" if command.keys else ""
             yield SystemCommand(command.palette, f"{command.help[:1].upper()}{command.help[1:]}{keys}",

@@ -22,6 +22,8 @@ from textual.screen import Screen
 
 
 class Where(Enum):
+    """The view a command works in (its bindings are that screen's); EVERYWHERE: the App's."""
+
     EVERYWHERE = "everywhere"
     IMAGES = "images view"
     CONTAINERS = "containers view"
@@ -33,6 +35,8 @@ class Where(Enum):
 
 @dataclass(frozen=True)
 class Command:
+    """One row of the table: a key, where it works, who handles it, and how it is shown."""
+
     name: str
     """The command's id: the binding's id and what `run` is given."""
     keys: str
@@ -58,8 +62,9 @@ class Command:
 
 SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape", "enter": "enter"}
 
+# Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
-N, D, F = Where.INSPECT, Where.DIALOG, Where.SEARCH
+INS, DLG, SRCH = Where.INSPECT, Where.DIALOG, Where.SEARCH
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -131,18 +136,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("reload_remote", "r", R, "read the catalog again", "screen", "Reload"),
     Command("close_remote", "escape", R, "back to the images", "screen", "Back"),
     # The inspect view.
-    Command("search_tree", "slash", N, "search keys and values", "screen", "Search"),
-    Command("next_match", "n", N, "next match", "screen", "Next match"),
-    Command("copy", "c", N, "copy the selected value", "screen", "Copy value"),
-    Command("expand_all", "e", N, "expand every node", "screen", "Expand all"),
-    Command("collapse_all", "E", N, "collapse every node", "screen", "Collapse all"),
-    Command("close_inspect", "escape", N, "back", "screen", "Back"),
+    Command("search_tree", "slash", INS, "search keys and values", "screen", "Search"),
+    Command("next_match", "n", INS, "next match", "screen", "Next match"),
+    Command("copy", "c", INS, "copy the selected value", "screen", "Copy value"),
+    Command("expand_all", "e", INS, "expand every node", "screen", "Expand all"),
+    Command("collapse_all", "E", INS, "collapse every node", "screen", "Collapse all"),
+    Command("close_inspect", "escape", INS, "back", "screen", "Back"),
     # Search results.
-    Command("pull_result", "enter", F, "pull the selected result", "screen", "Pull"),
-    Command("close_search", "escape", F, "back", "screen", "Back"),
+    Command("pull_result", "enter", SRCH, "pull the selected result", "screen", "Pull"),
+    Command("close_search", "escape", SRCH, "back", "screen", "Back"),
     # Dialogs: the keys each dialog shows.
-    Command("confirm", "y,enter", D, "yes, as the dialog's first choice says", shown="y / enter"),
-    Command("cancel", "n,escape", D, "no, cancel: nothing is done", shown="n / escape"),
+    Command("confirm", "y,enter", DLG, "yes, as the dialog's first choice says", shown="y / enter"),
+    Command("cancel", "n,escape", DLG, "no, cancel: nothing is done", shown="n / escape"),
     # Everywhere.
     Command("palette", "ctrl+p", E, "command palette: every action by name"),
     Command("help", "question_mark", E, "every key (this table)", "app", "Keys"),
@@ -176,11 +181,12 @@ def run(screen: Screen[Any], name: str) -> None:
     elif owner == "screen":
         target = screen
     else:
-        target = screen.query_one(f"#{owner}")
+        target = screen.query_one(f"#{owner}-feature")  # a feature of the images view
     getattr(target, f"command_{name}")()
 
 
 def palette(where: Where) -> Iterator[Command]:
+    """The commands of a view that the command palette offers."""
     return (c for c in COMMANDS if c.where is where and c.palette)
 
 

@@ -7,6 +7,7 @@ from imgtui.engine import describe
 
 
 def sentence(error: BaseException | None) -> str:
+    """What the App's worker-error handler shows and logs."""
     if error is None:
         return "unknown error"
     if type(error).__module__.startswith("imgtui.registry"):

@@ -56,10 +56,10 @@ class DiskUsageRead(Message):
 
 @dataclass
 class Outcome(Message):
-    """Lines for the outcome log (bubble off: high frequency during bulk work)."""
+    """Lines for the outcome log. Posted by a feature to itself, it bubbles up to the images screen, which
+    logs and stops it; posted to the App by another view, the App hands it to the images screen."""
 
     lines: list[OutcomeLine]
-    bubble = False
 
 
 @dataclass

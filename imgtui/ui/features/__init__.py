@@ -63,4 +63,5 @@ class Feature(Widget):
 
     @property
     def view(self) -> ImagesView:
+        """The images screen, as far as features may use it."""
         return self.screen  # type: ignore[return-value]

@@ -9,6 +9,8 @@ from imgtui.ui.screens.containers import ContainersScreen
 
 
 class Containers(Feature):
+    """`c`: the containers view, narrowed to the selected image from the tags or layers pane."""
+
     def command_containers(self) -> None:
         """Containers: all of them, or those of the selected image when the tags or layers pane has focus."""
         view = self.view

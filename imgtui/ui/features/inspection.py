@@ -14,6 +14,8 @@ from imgtui.ui.screens.inspect import InspectScreen
 
 
 class Inspection(Feature):
+    """`i`: the inspect answer read in a worker, shown as a tree."""
+
     @dataclass
     class Loaded(Message):
         title: str

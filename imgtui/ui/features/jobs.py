@@ -117,19 +117,17 @@ class Jobs(Feature):
     """The job runner, and the commands that start jobs."""
 
     @dataclass
-    class Progressed(Message):
+    class Progressed(Message, bubble=False):
         """High-frequency: a newer report of the same layer replaces an older one still queued."""
 
         progress: Progress
-        bubble = False
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, Jobs.Progressed) and message.progress.layer == self.progress.layer
 
     @dataclass
-    class Ended(Message):
+    class Ended(Message, bubble=False):
         summary: str = ""
-        bubble = False
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 
-from imgtui.engine import NONE, OutcomeLine
+from imgtui.engine import NONE, OutcomeLine, short_id
 from imgtui.engine.reference import FORMAT, problem
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.features import Feature
@@ -12,6 +12,8 @@ from imgtui.ui.messages import ImagesChanged, Outcome
 
 
 class Naming(Feature):
+    """`t`: a name dialog that checks the name as the engine would, then a tagging worker."""
+
     def command_tag(self) -> None:
         """Give the selected image another name."""
         tag = self.view.selected_tag()
@@ -28,7 +30,8 @@ class Naming(Feature):
 
     @work(thread=True, group="action", exit_on_error=False, description="Tagging")
     def run_tag(self, image_id: str, name: str) -> None:
+        """`docker tag`, then the image read again so that the panes show the new name."""
         engine = self.view.engine
         full = engine.tag(image_id, name)
-        self.post_message(Outcome([OutcomeLine("tagged", f"Tagged {image_id[7:19]} as {full}")]))
+        self.post_message(Outcome([OutcomeLine("tagged", f"Tagged {short_id(image_id)} as {full}")]))
         self.post_message(ImagesChanged([(image_id, engine.inspect_image(image_id))]))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the registry side is imported when first used, off the path
 
 
 class Registries(Feature):
+    """`R`, `A`, logout, and the registry status of the selected tag (asked by the images screen)."""
+
     @dataclass
     class Checked(Message):
         ref: str

@@ -32,7 +32,8 @@ NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 class ContainersScreen(Screen[Optional[str]]):
     """All containers; `image_id` narrows the list to the ones using that image."""
 
-    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.CONTAINERS)  # type: ignore[assignment]
+    WHERE = Where.CONTAINERS
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
 
     @dataclass
     class Loaded(Message):

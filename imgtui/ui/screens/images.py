@@ -27,6 +27,7 @@ from imgtui.engine import (
     OutcomeLine,
     Tag,
     describe,
+    short_id,
 )
 from imgtui.ui import commands
 from imgtui.ui import format as fmt
@@ -79,7 +80,8 @@ FEATURE_IDS = {Removal: "removal", Naming: "naming", Inspection: "inspection", C
 class ImagesScreen(Screen[None]):
     """Repositories → tags → layers of the engine's images, kept live by the engine's events."""
 
-    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.IMAGES)  # type: ignore[assignment]
+    WHERE = Where.IMAGES
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
     AUTO_FOCUS = "#repos"
 
     def __init__(self, engine: Engine, *, live: bool = True, open_registry: str | None = None) -> None:
@@ -124,7 +126,7 @@ class ImagesScreen(Screen[None]):
         yield FilterBar(id="filter")
         yield Footer(compact=True)
         for feature in FEATURES:
-            yield feature(id=FEATURE_IDS[feature])
+            yield feature(id=f"{FEATURE_IDS[feature]}-feature")
 
     @property
     def jobs(self) -> Jobs:
@@ -316,6 +318,7 @@ class ImagesScreen(Screen[None]):
         self._update_status()
 
     def sync_panes(self) -> None:
+        """The tags pane up to the repositories cursor now (keys typed ahead can outrun the messages)."""
         self.chain.follow_now(0)
 
     def chain_moved(self, pane: int) -> None:
@@ -439,7 +442,7 @@ class ImagesScreen(Screen[None]):
         if image_id is None:
             return
         if self.catalog.get(image_id) is None:
-            self.notify(f"Image {image_id[7:19]} is not listed (an intermediate or deleted image)")
+            self.notify(f"Image {short_id(image_id)} is not listed (an intermediate or deleted image)")
             return
         tag = next(t for repo in self.catalog.repositories() for t in repo.tags if t.image.id == image_id)
         self.repos.filter_text = ""

@@ -46,7 +46,8 @@ def fill(node: Node, value: Any, path: str) -> None:
 class InspectScreen(Screen[None]):
     """The whole inspect answer; top-level keys open, the rest folded."""
 
-    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.INSPECT)  # type: ignore[assignment]
+    WHERE = Where.INSPECT
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
 
     def __init__(self, title: str, data: dict[str, Any]) -> None:
         super().__init__()

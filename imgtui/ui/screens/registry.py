@@ -79,7 +79,8 @@ class LayersRead(Message):
 
 
 class RegistryScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.REGISTRY)  # type: ignore[assignment]
+    WHERE = Where.REGISTRY
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
     AUTO_FOCUS = "#remote-repos"
 
     def __init__(self, registry: Registry) -> None:

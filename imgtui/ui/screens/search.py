@@ -16,7 +16,8 @@ from imgtui.ui.widgets.image_tables import SearchTable
 
 
 class SearchScreen(Screen[Optional[str]]):
-    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.SEARCH)  # type: ignore[assignment]
+    WHERE = Where.SEARCH
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
 
     def __init__(self, term: str, results: list[SearchResult]) -> None:
         super().__init__()

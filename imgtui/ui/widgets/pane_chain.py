@@ -36,6 +36,8 @@ class ChainOwner(Protocol):
 
 
 class PaneChain(Vertical):
+    """Three ItemTables and detail lines; see the module's docstring. The screen holding it is its owner."""
+
     def __init__(
         self,
         first: ItemTable[Any],
@@ -65,6 +67,7 @@ class PaneChain(Vertical):
         return cast(ChainOwner, self.screen)
 
     def pane_of(self, table: object) -> int | None:
+        """0, 1 or 2 for one of this chain's tables, else None."""
         return next((n for n, pane in enumerate(self.panes) if pane is table), None)
 
     def moved(self, pane: int) -> None:
@@ -85,6 +88,7 @@ class PaneChain(Vertical):
         self.owner.chain_follow(pane)
 
     def stop(self, pane: int) -> None:
+        """Forget a pending follow of the pane after `pane`."""
         timer, self._rest_timers[pane] = self._rest_timers[pane], None
         if timer is not None:
             timer.stop()
