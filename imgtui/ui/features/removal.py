@@ -131,7 +131,7 @@ class Removal(Feature):
             else:
                 self.run_removal(plan, answer)
 
-        dialog = ChoiceDialog(title, lines, choices, banner=message.banner, id="remove-dialog")
+        dialog = ChoiceDialog(title, lines, choices, banner=message.banner)
         self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Removing")
@@ -173,7 +173,7 @@ class Removal(Feature):
 
         title = f"Remove {len(message.pairs)} names?"
         choices = [Choice(("y", "enter"), "yes, remove them in this order", Answer.REMOVE, True)]
-        self.app.push_screen(ChoiceDialog(title, message.lines, choices, id="bulk-dialog"), chosen)
+        self.app.push_screen(ChoiceDialog(title, message.lines, choices), chosen)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Removing")
     def run_bulk(self, pairs: list[tuple[str, str]]) -> None:
@@ -238,7 +238,7 @@ class Removal(Feature):
             else:
                 self.view.log_lines(OutcomeLine("info", "Cancelled: nothing pruned"))
 
-        dialog = ChoiceDialog(f"Prune {what}?", lines, choices, banner=message.banner, id="prune-dialog")
+        dialog = ChoiceDialog(f"Prune {what}?", lines, choices, banner=message.banner)
         self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Pruning")

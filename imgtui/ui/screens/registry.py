@@ -413,7 +413,6 @@ class RegistryScreen(Screen[None]):
                 plan.lines(),
                 [Choice(("y",), "delete", True, danger=True), Choice(("n",), "keep", False)],
                 banner=banner,
-                id="delete-dialog",
             ),
             chosen,
         )
