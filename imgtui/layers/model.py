@@ -1,0 +1,121 @@
+"""What a layer holds, as plain records: its entries as its tar lists them (file contents are never read),
+and what an image's layers add up to."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from imgtui.record import record
+
+
+class Kind(str, Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    DEVICE = "device"
+    FIFO = "fifo"
+
+
+class Change(str, Enum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    REMOVED = "removed"
+
+
+@record
+class Entry:
+    """One entry of a layer's tar: a path it writes (`/data/b`), with its metadata."""
+
+    path: str
+    kind: Kind
+    size: int
+    """Content bytes: a regular file's size; 0 for the rest (a hard link's data is its target's)."""
+    mode: int
+    uid: int
+    gid: int
+    target: str = ""
+    """A symlink's or a hard link's target."""
+
+
+@record
+class LayerIndex:
+    """What one layer's tar says, independent of the layers under it: what a cache keeps by digest."""
+
+    digest: str
+    """The layer's diff ID (sha256 of its uncompressed tar) where known, else its blob digest."""
+    entries: tuple[Entry, ...]
+    removed: tuple[str, ...] = ()
+    """Paths a whiteout (`.wh.NAME`) removes, with everything under them."""
+    opaque: tuple[str, ...] = ()
+    """Directories an opaque whiteout (`.wh..wh..opq`) empties of what lower layers put there."""
+
+    @property
+    def content_bytes(self) -> int:
+        return sum(e.size for e in self.entries)
+
+
+@record
+class Changed:
+    """An entry as the image's history sees it: added, modified (the path was there already), or removed."""
+
+    entry: Entry
+    change: Change
+
+
+@record
+class Wasted:
+    """A file version the final image does not show: overwritten, or hidden by a whiteout or an opaque
+    directory in a later layer."""
+
+    path: str
+    bytes: int
+    written_by: int
+    """The layer (index from 0 at the base) that wrote this version."""
+    hidden_by: int
+    """The layer that overwrote or removed it."""
+
+
+@record
+class Layer:
+    """One layer of an analysed image: what it changed, in order from the base."""
+
+    index: int
+    digest: str
+    command: str
+    changes: tuple[Changed, ...]
+    size_bytes: int
+    """Content bytes of the files this layer's tar holds."""
+
+    def count(self, change: Change) -> int:
+        return sum(1 for c in self.changes if c.change is change)
+
+
+@record
+class Analysis:
+    """An image's layers and what they waste."""
+
+    name: str
+    layers: tuple[Layer, ...]
+    wasted: tuple[Wasted, ...]
+    """Every hidden file version, biggest first."""
+
+    @property
+    def size_bytes(self) -> int:
+        """The sum of every layer's content bytes (what the layers hold, hidden versions included)."""
+        return sum(layer.size_bytes for layer in self.layers)
+
+    @property
+    def wasted_bytes(self) -> int:
+        return sum(w.bytes for w in self.wasted)
+
+    @property
+    def efficiency(self) -> float:
+        """1 - wasted / size: the share of the layers' bytes the final image shows."""
+        return 1.0 - self.wasted_bytes / self.size_bytes if self.size_bytes else 1.0
+
+    @property
+    def user_wasted_ratio(self) -> float:
+        """Wasted bytes over the bytes the layers above the base add (dive's `highestUserWastedPercent`)."""
+        user = sum(layer.size_bytes for layer in self.layers[1:])
+        return self.wasted_bytes / user if user else 0.0

@@ -1,0 +1,95 @@
+"""Layer indexes and waste on hand-made layers whose figures are known to the byte: a file replaced, a file
+deleted, a directory deleted, an opaque directory, a hard link, a mode-only change, a file re-added after its
+deletion. The layers are real tars (plain, gzip), read by the same code that reads the engine's."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from imgtui.layers import Change, Kind, LayerError, analyze, read_layer
+
+
+def layer(*members: tuple[str, object], compress: bool = False) -> io.BytesIO:
+    """A layer tar: (name, bytes) files, (name, None) directories, (name, ("link", target)) hard links,
+    (name, ("sym", target)) symlinks, (name, (bytes, mode)) files with a mode."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, body in members:
+            info = tarfile.TarInfo(name)
+            data = b""
+            if body is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+            elif isinstance(body, tuple) and body[0] in ("link", "sym"):
+                info.type = tarfile.LNKTYPE if body[0] == "link" else tarfile.SYMTYPE
+                info.linkname = str(body[1])
+            else:
+                data, info.mode = body if isinstance(body, tuple) else (body, 0o644)  # type: ignore[assignment]
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    raw = out.getvalue()
+    return io.BytesIO(gzip.compress(raw) if compress else raw)
+
+
+def test_headers_only_every_kind_and_whiteouts() -> None:
+    index = read_layer(layer(
+        ("./etc", None), ("./etc/app.conf", b"x" * 10), ("./etc/.wh.old.conf", b""),
+        ("./var/.wh..wh..opq", b""),
+        ("bin/sh", ("sym", "busybox")), ("bin/ash", ("link", "bin/busybox")), (".bashrc", b"ls"),
+    ), "sha256:l1")  # fmt: skip
+    kinds = {e.path: e.kind for e in index.entries}
+    assert kinds == {"/etc": Kind.DIR, "/etc/app.conf": Kind.FILE, "/bin/sh": Kind.SYMLINK,
+                     "/bin/ash": Kind.HARDLINK, "/.bashrc": Kind.FILE}  # fmt: skip
+    assert index.removed == ("/etc/old.conf",) and index.opaque == ("/var",)
+    assert index.content_bytes == 12, "a hard link holds no bytes of its own"
+    assert next(e for e in index.entries if e.path == "/bin/ash").target == "/bin/busybox"
+
+
+def test_gzip_layers_read_the_same() -> None:
+    plain = read_layer(layer(("a", b"1234")), "sha256:p")
+    packed = read_layer(layer(("a", b"1234"), compress=True), "sha256:p")
+    assert plain.entries == packed.entries
+
+
+def test_not_a_tar_is_a_sentence() -> None:
+    with pytest.raises(LayerError, match="not a readable tar"):
+        read_layer(io.BytesIO(b"definitely not a tar archive" * 40), "sha256:bad")
+
+
+def test_exact_waste_of_every_kind_of_change() -> None:
+    base = read_layer(layer(
+        ("data", None), ("data/a", b"a" * 2000), ("data/b", b"b" * 300), ("data/mode", b"m" * 50),
+        ("data/again", b"g" * 70), ("cache", None), ("cache/x", b"x" * 400), ("cache/y", b"y" * 600),
+        ("opaq", None), ("opaq/p", b"p" * 111), ("opaq/q", b"q" * 222), ("big", b"B" * 1000),
+        ("big-link", ("link", "big")),
+    ), "sha256:base")  # fmt: skip
+    second = read_layer(layer(
+        ("data", None), ("data/a", b"A" * 5000),  # replaced: the old 2000 bytes are wasted, not 7000
+        ("data/.wh.b", b""),                       # deleted: 300
+        ("data/mode", (b"m" * 50, 0o755)),         # a mode-only change copies the file up: 50
+        ("data/.wh.again", b""),                   # deleted here (70), written again above
+        (".wh.cache", b""),                        # a directory deleted: 400 + 600
+        ("opaq", None), ("opaq/.wh..wh..opq", b""), ("opaq/r", b"r" * 5),  # opaque: 111 + 222
+    ), "sha256:second")  # fmt: skip
+    third = read_layer(layer(("data/again", b"G" * 70)), "sha256:third")
+    result = analyze("test:1", [base, second, third], ["ADD base", "RUN change", "RUN again"])
+
+    assert result.size_bytes == (2000 + 300 + 50 + 70 + 400 + 600 + 111 + 222 + 1000) + (5000 + 50 + 5) + 70
+    assert result.wasted_bytes == 2000 + 300 + 50 + 70 + 400 + 600 + 111 + 222
+    assert result.efficiency == pytest.approx(1 - result.wasted_bytes / result.size_bytes)
+    by_path = {(w.path, w.written_by, w.hidden_by): w.bytes for w in result.wasted}
+    assert by_path == {
+        ("/data/a", 0, 1): 2000, ("/data/b", 0, 1): 300, ("/data/mode", 0, 1): 50, ("/data/again", 0, 1): 70,
+        ("/cache/x", 0, 1): 400, ("/cache/y", 0, 1): 600, ("/opaq/p", 0, 1): 111, ("/opaq/q", 0, 1): 222,
+    }  # fmt: skip
+    assert result.wasted[0].path == "/data/a", "biggest first"
+    changes = {(c.entry.path, c.change) for c in result.layers[1].changes}
+    assert ("/data/a", Change.MODIFIED) in changes and ("/data/b", Change.REMOVED) in changes
+    assert ("/cache", Change.REMOVED) in changes and ("/opaq/p", Change.REMOVED) in changes
+    assert ("/opaq/r", Change.ADDED) in changes
+    assert [c.change for c in result.layers[2].changes] == [Change.ADDED], "re-added after its deletion"
+    assert result.layers[1].command == "RUN change"
+    assert result.user_wasted_ratio == pytest.approx(result.wasted_bytes / (5000 + 50 + 5 + 70))
