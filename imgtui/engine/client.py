@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import docker
 import docker.errors
@@ -23,6 +24,10 @@ from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Laye
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
+
+if TYPE_CHECKING:  # the layer side is imported when first used, off the path to the first screen
+    from imgtui.layers import Analysis
+    from imgtui.layers.cache import LayerCache
 
 
 def set_api_version(api: docker.APIClient, version: str) -> None:
@@ -439,6 +444,32 @@ class Engine:
 
     def import_(self, path: str, name: str) -> str:
         return self._transfer("importing", transfer.import_, self._long(), path, name)
+
+    def save_stream(self, name: str) -> IO[bytes]:
+        """`GET /images/{name}/get` as a stream to read from (no read timeout: the engine may pause)."""
+        api = self._long()
+        url = f"{api.base_url}/v{api.api_version}/images/{quote(name, safe='/:@')}/get"
+        try:
+            response = api.get(url, stream=True, timeout=api.timeout)
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as exc:
+            raise EngineError(
+                f"saving {name}: {describe(docker.errors.create_api_error_from_http_exception(exc))}"
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise EngineUnavailable(f"saving {name}: {describe(exc)}") from exc
+        return response.raw  # type: ignore[no-any-return]
+
+    def analyze(self, name: str, report: Callable[[int], None], stop: Callable[[], bool],
+                cache: LayerCache | None = None) -> Analysis:  # fmt: skip
+        """What is inside the image's layers (imgtui/layers): from the cache, else its save stream."""
+        from imgtui.layers import sources as layer_sources
+
+        image = self._call(f"inspecting {name}", self.api.inspect_image, name)
+        try:
+            return layer_sources.from_engine(name, image, lambda: self.save_stream(name), cache, report, stop)
+        except requests.exceptions.RequestException as exc:
+            raise EngineError(f"reading {name}: {describe(exc)}") from exc
 
     def search(self, term: str) -> list[transfer.SearchResult]:
         return self._transfer(f"searching {term}", transfer.search, self.api, term)

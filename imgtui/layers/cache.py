@@ -1,0 +1,128 @@
+"""Layer indexes kept on disk by digest, so that an image whose layers were read once opens without reading
+them again, and an image on the same base reads only its own layers where the source allows it.
+
+One file per layer under `$XDG_CACHE_HOME/imgtui/layers` (or `IMGTUI_CACHE`), gzip'd JSON in columns, and
+one per image config.
+A file is written beside its final name and renamed into place, so readers never see half of one and a
+killed write leaves only a temporary file (swept later); two runs writing the same layer write the same
+bytes. The folder is kept under a size (`IMGTUI_CACHE_MB`, default 1024): least recently used go first.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from imgtui.layers.model import Entry, Kind, LayerIndex
+
+KIND_CODES = {Kind.FILE: "f", Kind.DIR: "d", Kind.SYMLINK: "s", Kind.HARDLINK: "h", Kind.DEVICE: "c",
+              Kind.FIFO: "p"}  # fmt: skip
+CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
+STALE_TEMP = 3600.0
+
+
+def default_folder() -> Path:
+    if os.environ.get("IMGTUI_CACHE"):
+        return Path(os.environ["IMGTUI_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "imgtui" / "layers"
+
+
+class LayerCache:
+    def __init__(self, folder: Path | None = None, limit_bytes: int | None = None) -> None:
+        self.folder = folder or default_folder()
+        megabytes = int(os.environ.get("IMGTUI_CACHE_MB") or 1024)
+        self.limit = limit_bytes if limit_bytes is not None else megabytes << 20
+
+    def _path(self, key: str, kind: str = "layer") -> Path:
+        return self.folder / f"{kind}-{key.replace(':', '-').replace('/', '_')}.json.gz"
+
+    def _read(self, path: Path) -> Any:
+        try:
+            data = json.loads(gzip.decompress(path.read_bytes()))
+            os.utime(path)  # recently used
+        except (OSError, ValueError, EOFError):
+            return None
+        return data
+
+    def _write(self, path: Path, value: Any) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            body = gzip.compress(json.dumps(value, separators=(",", ":")).encode(), compresslevel=3)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+            with os.fdopen(handle, "wb") as out:
+                out.write(body)
+            os.replace(temp, path)
+        except OSError:
+            return  # a cache that cannot be written is a slower run, not a failed one
+        self.prune()
+
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def get(self, key: str) -> LayerIndex | None:
+        data = self._read(self._path(key))
+        return _decode(data) if isinstance(data, dict) else None
+
+    def put(self, key: str, layer: LayerIndex) -> None:
+        self._write(self._path(key), _encode(layer))
+
+    def get_config(self, image_id: str) -> dict[str, Any] | None:
+        """An image's config (its history gives each layer's command), kept beside its layers."""
+        data = self._read(self._path(image_id, "config"))
+        return data if isinstance(data, dict) else None
+
+    def put_config(self, image_id: str, config: dict[str, Any]) -> None:
+        self._write(self._path(image_id, "config"), config)
+
+    def prune(self) -> None:
+        """Sweep temporaries left by killed writes, then the least recently used files over the limit."""
+        now = time.time()
+        files = []
+        for path in self.folder.iterdir():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if path.name.startswith(".tmp-"):
+                if now - stat.st_mtime > STALE_TEMP:
+                    path.unlink(missing_ok=True)
+                continue
+            files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.limit:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+
+
+def _encode(layer: LayerIndex) -> dict[str, Any]:
+    entries = layer.entries
+    return {
+        "digest": layer.digest,
+        "paths": [e.path for e in entries],
+        "kinds": "".join(KIND_CODES[e.kind] for e in entries),
+        "sizes": [e.size for e in entries],
+        "modes": [e.mode for e in entries],
+        "owners": [[e.uid, e.gid] for e in entries],
+        "targets": {str(n): e.target for n, e in enumerate(entries) if e.target},
+        "removed": list(layer.removed),
+        "opaque": list(layer.opaque),
+    }
+
+
+def _decode(data: dict[str, Any]) -> LayerIndex:
+    targets = data["targets"]
+    entries = tuple(
+        Entry(path, CODE_KINDS[kind], size, mode, owner[0], owner[1], targets.get(str(n), ""))
+        for n, (path, kind, size, mode, owner) in enumerate(
+            zip(data["paths"], data["kinds"], data["sizes"], data["modes"], data["owners"])
+        )
+    )
+    return LayerIndex(data["digest"], entries, tuple(data["removed"]), tuple(data["opaque"]))

@@ -1,0 +1,100 @@
+"""Layer contents of images built on the sandbox engine, with waste known to the byte: from the engine's save
+stream (the legacy layout on the classic store, the OCI layout with gzip blobs on the containerd store), from
+archive files in each layout, and from the cache without reading the image again."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from imgtui.engine import Engine
+from imgtui.layers import Analysis, Change
+from imgtui.layers.cache import LayerCache
+from imgtui.layers.sources import from_file
+from imgtui.sandbox.seed import run_and_commit
+
+FIRST = (
+    "head -c 2000 /dev/urandom > /data_a && head -c 300 /dev/urandom > /data_b && "
+    "head -c 50 /dev/urandom > /mode && head -c 70 /dev/urandom > /again && mkdir /cache /opaq && "
+    "head -c 400 /dev/urandom > /cache/x && head -c 600 /dev/urandom > /cache/y && "
+    "head -c 111 /dev/urandom > /opaq/p && head -c 222 /dev/urandom > /opaq/q"
+)
+SECOND = (
+    "head -c 5000 /dev/urandom > /data_a && rm /data_b /again && chmod 755 /mode && rm -r /cache && "
+    "rm -r /opaq && mkdir /opaq && echo r > /opaq/r"
+)
+THIRD = "head -c 70 /dev/urandom > /again"
+WASTED = {  # path -> (bytes, written by, hidden by); layer 0 is busybox
+    "/data_a": (2000, 1, 2), "/data_b": (300, 1, 2), "/mode": (50, 1, 2), "/again": (70, 1, 2),
+    "/cache/x": (400, 1, 2), "/cache/y": (600, 1, 2), "/opaq/p": (111, 1, 2), "/opaq/q": (222, 1, 2),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def wasteful(docker_host: str) -> Iterator[str]:
+    """busybox + three commits whose waste is known; yields its name."""
+    api = docker.APIClient(base_url=docker_host, version="auto")
+    name = "wasteful/app"
+    made = [run_and_commit(api, "busybox:latest", "waste1", ["sh", "-c", FIRST], name, "1", remove=True)]
+    made.append(run_and_commit(api, f"{name}:1", "waste2", ["sh", "-c", SECOND], name, "2", remove=True))
+    made.append(run_and_commit(api, f"{name}:2", "waste3", ["sh", "-c", THIRD], name, "3", remove=True))
+    yield f"{name}:3"
+    for tag in ("3", "2", "1"):
+        api.remove_image(f"{name}:{tag}")
+    api.close()
+
+
+def check(result: Analysis) -> None:
+    found = {w.path: (w.bytes, w.written_by, w.hidden_by) for w in result.wasted}
+    assert found == WASTED
+    assert result.wasted_bytes == 3753
+    assert [layer.index for layer in result.layers] == [0, 1, 2, 3]
+    second = {(c.entry.path, c.change) for c in result.layers[2].changes}
+    assert ("/data_a", Change.MODIFIED) in second and ("/data_b", Change.REMOVED) in second
+    assert ("/opaq/r", Change.ADDED) in second
+    assert ("/again", Change.ADDED) in {(c.entry.path, c.change) for c in result.layers[3].changes}
+    user = result.layers[1].size_bytes + result.layers[2].size_bytes + result.layers[3].size_bytes
+    assert user == 3753 + 5000 + 50 + 2 + 70, "what the three commits hold"
+    assert result.efficiency == pytest.approx(1 - 3753 / result.size_bytes)
+    assert "chmod 755 /mode" in result.layers[2].command
+
+
+def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_path: Path) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    seen: list[int] = []
+    check(engine.analyze(wasteful, seen.append, lambda: False, cache))
+    assert seen and seen[-1] > 1_000_000, "progress in bytes of the save stream"
+
+    def refuse() -> io.BytesIO:
+        raise AssertionError("a cached image is not read again")
+
+    image = engine.api.inspect_image(wasteful)
+    from imgtui.layers.sources import from_engine
+
+    check(from_engine(wasteful, image, refuse, cache))
+
+
+def test_from_archive_files_in_each_layout(engine: Engine, wasteful: str, tmp_path: Path, store: str) -> None:
+    saved = tmp_path / "saved.tar"
+    engine.save([wasteful], saved, lambda p: None, lambda: False)
+    check(from_file(saved, wasteful))
+    with tarfile.open(saved) as tar:
+        names = set(tar.getnames())
+    if store == "containerd":
+        assert "index.json" in names and any(n.startswith("blobs/sha256/") for n in names), "an OCI layout"
+        oci = tmp_path / "oci.tar"  # the same without manifest.json: the order comes from index.json
+        with tarfile.open(saved) as source, tarfile.open(oci, "w") as out:
+            for member in source:
+                if member.name != "manifest.json":
+                    out.addfile(member, source.extractfile(member) if member.isfile() else None)
+        check(from_file(oci))
+    else:
+        assert "manifest.json" in names and any(n.endswith("/layer.tar") for n in names), "the legacy layout"
+        manifest = json.loads(tarfile.open(saved).extractfile("manifest.json").read())  # type: ignore[union-attr]
+        assert manifest[0]["RepoTags"] == [wasteful]
