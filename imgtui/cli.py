@@ -12,6 +12,9 @@ The engine is found like the docker CLI finds it: --host, else DOCKER_HOST (with
 DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT or the current docker context, else
 unix:///var/run/docker.sock. ssh:// hosts use your ssh client.
 
+`imgtui analyze IMAGE|ARCHIVE [--json FILE] [--ci]` prints what is inside an image's layers and what they
+waste, without the TUI (imgtui analyze --help).
+
 No engine on this machine? `python -m imgtui.sandbox demo` starts a private one with demo images.
 Keys: tab moves between panes, enter opens, / filters, r reloads, R browses a registry, ? lists every key,
 q quits.
@@ -44,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["analyze"]:
+        from imgtui.analyze_cli import main as analyze
+
+        return analyze(given[1:])
+    args = build_parser().parse_args(given)
     from imgtui.engine import Engine, EngineUnavailable
 
     try:

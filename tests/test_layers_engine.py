@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +101,49 @@ def test_from_archive_files_in_each_layout(engine: Engine, wasteful: str, tmp_pa
         assert "manifest.json" in names and any(n.endswith("/layer.tar") for n in names), "the legacy layout"
         manifest = json.loads(tarfile.open(saved).extractfile("manifest.json").read())  # type: ignore[union-attr]
         assert manifest[0]["RepoTags"] == [wasteful]
+
+
+def analyze_cli(docker_host: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "CI"))}
+    env.update(DOCKER_HOST=docker_host, IMGTUI_CACHE=str((cwd or Path("/tmp")) / "layer-cache"))
+    return subprocess.run([sys.executable, "-m", "imgtui", "analyze", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def test_analyze_prints_writes_json_and_checks_ci_rules(
+    docker_host: str, wasteful: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "analysis.json"
+    done = analyze_cli(docker_host, wasteful, "--json", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "wasted 3.8 kB (3753 bytes)" in done.stdout and "/data_a" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["image"]["name"] == wasteful and data["image"]["wasted_bytes"] == 3753
+    assert data["image"]["top_wasted"][0] == {
+        "path": "/data_a",
+        "bytes": 2000,
+        "written_by": 1,
+        "hidden_by": 2,
+    }
+    assert [layer["index"] for layer in data["layers"]] == [0, 1, 2, 3]
+    assert data["layers"][2]["removed"] >= 3 and data["layers"][2]["modified"] >= 2
+    assert 0 < data["image"]["efficiency"] < 1
+
+    # 3753 wasted of 8875 bytes the commits add: dive's default highestUserWastedPercent (0.1) fails it.
+    failed = analyze_cli(docker_host, wasteful, "--ci", cwd=tmp_path)
+    assert failed.returncode == 1 and "FAIL  highest_user_wasted_percent" in failed.stdout
+    assert "PASS  lowest_efficiency" in failed.stdout
+    (tmp_path / ".dive-ci").write_text(
+        "rules:\n  # as dive reads it\n  lowestEfficiency: 0.95\n  highestWastedBytes: 4KB\n"
+        "  highestUserWastedPercent: disabled\n"
+    )
+    passed = analyze_cli(docker_host, wasteful, "--ci", cwd=tmp_path)
+    assert passed.returncode == 0, passed.stdout
+    assert (
+        "skip  highest_user_wasted_percent" in passed.stdout and "PASS  highest_wasted_bytes" in passed.stdout
+    )
+    tighter = analyze_cli(docker_host, wasteful, "--ci", "--highest-wasted-bytes", "3KB", cwd=tmp_path)
+    assert tighter.returncode == 1 and "FAIL  highest_wasted_bytes" in tighter.stdout
+    missing = analyze_cli(docker_host, "no-such-image:1", cwd=tmp_path)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("imgtui analyze: ")
