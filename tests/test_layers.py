@@ -93,3 +93,43 @@ def test_exact_waste_of_every_kind_of_change() -> None:
     assert [c.change for c in result.layers[2].changes] == [Change.ADDED], "re-added after its deletion"
     assert result.layers[1].command == "RUN change"
     assert result.user_wasted_ratio == pytest.approx(result.wasted_bytes / (5000 + 50 + 5 + 70))
+
+
+def test_trees_of_a_layer_the_filesystem_and_the_waste() -> None:
+    from imgtui.layers.tree import diff, filesystem_at, layer_changes, wasted_tree
+
+    base = read_layer(layer(("data", None), ("data/a", b"a" * 2000), ("data/b", b"b" * 300),
+                            ("cache", None), ("cache/x", b"x" * 400)), "sha256:base")  # fmt: skip
+    top = read_layer(layer(("data/a", b"A" * 5000), (".wh.cache", b""), ("new", b"n" * 7)), "sha256:top")
+    result = analyze("t:1", [base, top])
+
+    first = layer_changes(result, 0)
+    assert first.nodes["/data"].size == 2300 and first.nodes["/"].size == 2700
+    assert first.nodes["/data/a"].wasted == 2000 and first.nodes["/data"].wasted == 2000
+    assert first.nodes["/"].wasted == 2400, "/data/a's 2000 and /cache/x's 400: layer 0's hidden bytes"
+    second = layer_changes(result, 1)
+    assert {p: n.change for p, n in second.nodes.items() if n.change} == {
+        "/data/a": Change.MODIFIED, "/cache": Change.REMOVED, "/new": Change.ADDED}  # fmt: skip
+    assert [n.path for n in second.children("/", by_size=True)] == ["/data", "/new", "/cache"]
+
+    before, after = filesystem_at(result, 0), filesystem_at(result, 1)
+    assert "/cache/x" in before.nodes and "/cache/x" not in after.nodes and "/cache" not in after.nodes
+    assert after.nodes["/data/a"].size == 5000 and after.nodes["/data/a"].layer == 1
+    assert after.nodes["/data/b"].change is None, "untouched by the layer shown"
+    assert after.matching("dat") == {"/", "/data", "/data/a", "/data/b"}
+    assert after.of_change(Change.ADDED) == {"/", "/new"}
+
+    waste = wasted_tree(result)
+    assert waste.nodes["/"].size == 2400 and set(waste.nodes) == {
+        "/",
+        "/data",
+        "/data/a",
+        "/cache",
+        "/cache/x",
+    }
+
+    assert diff(before, after) == [
+        ("/cache/x", "only left", 400, 0),
+        ("/data/a", "changed", 2000, 5000),
+        ("/new", "only right", 0, 7),
+    ]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from imgtui.layers.model import Analysis, Change, Changed, Entry, Kind, Layer, LayerIndex, Wasted
 
 
-class _Tree:
+class VisibleTree:
     """The filesystem as of the layers applied so far: each visible path, the layer that wrote it, and
     its children, so that a whole directory can be taken away at once."""
 
@@ -58,7 +58,7 @@ class _Tree:
 
 def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = ()) -> Analysis:
     """Apply `layers` (bottom first) in order; `commands` are their history's created-by lines."""
-    tree = _Tree()
+    tree = VisibleTree()
     wasted: list[Wasted] = []
     done: list[Layer] = []
     for index, layer in enumerate(layers):

@@ -1,0 +1,156 @@
+"""File trees to show: what one layer changed, the whole filesystem as of a layer, or the wasted versions;
+each with directory sizes summed, children listed by name or size, and a path filter. Built once per view
+(in a worker), read lazily by the UI a directory at a time."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from imgtui.layers.model import Analysis, Change, Entry, Kind
+
+
+@dataclass
+class Node:
+    path: str
+    kind: Kind
+    size: int
+    """A file's bytes; a directory's: every file under it."""
+    change: Change | None = None
+    wasted: int = 0
+    """Bytes of versions of this path (or, for a directory, under it) that the image does not show."""
+    layer: int = -1
+    """The layer that wrote this version."""
+    origin: str = ""
+    """That layer's digest: two images' files from one layer digest are the same file."""
+    target: str = ""
+    children: list[str] = field(default_factory=list)
+
+
+class FileTree:
+    """Nodes by path, `/` at the root; directories that only lead to a change are made up on the way."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {"/": Node("/", Kind.DIR, 0)}
+
+    def put(self, entry: Entry, change: Change | None, layer: int, wasted: int = 0, origin: str = "") -> None:
+        node = self.nodes.get(entry.path)
+        if node is None:
+            node = self.nodes[entry.path] = Node(entry.path, entry.kind, 0)
+            self._link(entry.path)
+        node.kind, node.change, node.layer, node.target = entry.kind, change, layer, entry.target
+        node.origin = origin
+        if entry.kind is not Kind.DIR:
+            node.size = entry.size
+        node.wasted += wasted
+
+    def _link(self, path: str) -> None:
+        parent = posixpath.dirname(path)
+        if parent not in self.nodes:
+            self.nodes[parent] = Node(parent, Kind.DIR, 0)
+            self._link(parent)
+        self.nodes[parent].children.append(path)
+
+    def finish(self) -> FileTree:
+        """Sum sizes and wasted bytes into the directories, deepest first."""
+        for path in sorted(self.nodes, key=lambda p: 0 if p == "/" else p.count("/"), reverse=True):
+            node = self.nodes[path]
+            if node.kind is Kind.DIR:
+                node.size = sum(self.nodes[c].size for c in node.children)
+                node.wasted += sum(self.nodes[c].wasted for c in node.children)
+        return self
+
+    def children(self, path: str, by_size: bool = False, only: set[str] | None = None) -> list[Node]:
+        """A directory's children, directories first then by name, or biggest first; `only` keeps the
+        paths a filter left (and the directories leading to them)."""
+        found = [self.nodes[c] for c in self.nodes[path].children if only is None or c in only]
+        if by_size:
+            return sorted(found, key=lambda n: (-n.size, n.path))
+        return sorted(found, key=lambda n: (n.kind is not Kind.DIR, n.path))
+
+    def matching(self, text: str) -> set[str]:
+        """Paths containing `text`, with every directory above them."""
+        wanted: set[str] = set()
+        for path in self.nodes:
+            if text in path:
+                while path not in wanted:
+                    wanted.add(path)
+                    path = posixpath.dirname(path)
+        return wanted
+
+    def of_change(self, change: Change) -> set[str]:
+        wanted: set[str] = set()
+        for path, node in self.nodes.items():
+            if node.change is change:
+                while path not in wanted:
+                    wanted.add(path)
+                    path = posixpath.dirname(path)
+        return wanted
+
+    def count(self) -> int:
+        return len(self.nodes) - 1
+
+
+def layer_changes(analysis: Analysis, index: int) -> FileTree:
+    """What layer `index` added, modified and removed."""
+    tree = FileTree()
+    wasted = _wasted_by_path(analysis, written_by=index)
+    for changed in analysis.layers[index].changes:
+        tree.put(changed.entry, changed.change, index, wasted.get(changed.entry.path, 0))
+    return tree.finish()
+
+
+def filesystem_at(analysis: Analysis, index: int) -> FileTree:
+    """Every path visible once layers 0..`index` are applied, marked with what `index` itself did to it."""
+    from imgtui.layers.analysis import VisibleTree
+
+    visible = VisibleTree()
+    for layer in analysis.layers[: index + 1]:
+        for changed in layer.changes:
+            if changed.change is Change.REMOVED:
+                visible.take(changed.entry.path)
+            else:
+                visible.add(changed.entry, layer.index)
+    own = {c.entry.path: c.change for c in analysis.layers[index].changes}
+    tree = FileTree()
+    for path, (entry, written) in visible.visible.items():
+        tree.put(entry, own.get(path), written, origin=analysis.layers[written].digest)
+    return tree.finish()
+
+
+def wasted_tree(analysis: Analysis) -> FileTree:
+    """Only the wasted versions, each at its path with its bytes."""
+    tree = FileTree()
+    for w in analysis.wasted:
+        tree.put(Entry(w.path, Kind.FILE, w.bytes, 0, 0, 0), Change.REMOVED, w.written_by, w.bytes)
+    return tree.finish()
+
+
+def _wasted_by_path(analysis: Analysis, written_by: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for w in analysis.wasted:
+        if w.written_by == written_by:
+            found[w.path] = found.get(w.path, 0) + w.bytes
+    return found
+
+
+def diff(left: FileTree, right: FileTree) -> list[tuple[str, str, int, int]]:
+    """(path, what, left bytes, right bytes) for every file that differs between two final filesystems
+    (`filesystem_at` their top layers): `only left`, `only right`, or `changed` (another size, kind or link
+    target, or the same size from another layer: contents are never read, so such a file may be equal)."""
+    rows = []
+    paths = {p for p, n in left.nodes.items() if n.kind is not Kind.DIR}
+    paths |= {p for p, n in right.nodes.items() if n.kind is not Kind.DIR}
+    for path in sorted(paths):
+        a, b = left.nodes.get(path), right.nodes.get(path)
+        if a is None and b is not None:
+            rows.append((path, "only right", 0, b.size))
+        elif b is None and a is not None:
+            rows.append((path, "only left", a.size, 0))
+        elif (
+            a is not None
+            and b is not None
+            and (a.size, a.kind, a.target, a.origin) != (b.size, b.kind, b.target, b.origin)
+        ):
+            rows.append((path, "changed", a.size, b.size))
+    return rows
