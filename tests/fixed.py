@@ -11,6 +11,7 @@ from typing import Any
 
 from imgtui.engine import Container, Engine, EngineInfo, Image, Layer, removal
 from imgtui.engine.transfer import SearchResult
+from imgtui.layers import Analysis, Entry, Kind, LayerIndex, analyze
 from imgtui.registry import Registry
 from imgtui.registry.models import ImageConfig, Manifest, Page, RemoteLayer
 
@@ -91,6 +92,22 @@ class FixedEngine(Engine):
         return {"Id": image.id, "RepoTags": list(image.names), "Architecture": "amd64", "Os": "linux",
                 "Size": image.size, "Config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
                 "RootFS": {"Type": "layers", "Layers": [digest(f"layer-{image.id}")]}}  # fmt: skip
+
+    def analyze(self, name: str, report: Any, stop: Any, cache: Any = None) -> Analysis:
+        """commit_test:second's layers, as the engine's save stream gives them (tests/test_layers_engine.py
+        reads the real ones)."""
+        files = [Entry(f"/bin/{n}", Kind.SYMLINK, 0, 0o777, 0, 0, "busybox") for n in ("sh", "ls", "cat")]
+        base = LayerIndex(digest("l0"), (
+            Entry("/bin", Kind.DIR, 0, 0o755, 0, 0), Entry("/bin/busybox", Kind.FILE, 1_981_392, 0o755, 0, 0),
+            *files, Entry("/etc", Kind.DIR, 0, 0o755, 0, 0), Entry("/etc/passwd", Kind.FILE, 30, 0o644, 0, 0),
+            Entry("/tmp", Kind.DIR, 0, 0o1777, 0, 0),
+        ))  # fmt: skip
+        first = LayerIndex(digest("l1"), (Entry("/first", Kind.FILE, 12, 0o644, 0, 0),))
+        second = LayerIndex(digest("l2"), (Entry("/second", Kind.FILE, 13, 0o644, 0, 0),
+                                           Entry("/etc/passwd", Kind.FILE, 60, 0o644, 0, 0)),
+                            removed=("/tmp",))  # fmt: skip
+        commands = ["", "sh -c echo test_first! >> first", "sh -c echo test_second! >> second"]
+        return analyze(name, [base, first, second], commands)
 
     def search(self, term: str) -> list[SearchResult]:
         return [SearchResult("busybox", "Busybox base image.", 3500, True, False),

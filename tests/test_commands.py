@@ -9,6 +9,7 @@ from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.commands import COMMANDS, Where
 from imgtui.ui.screens.containers import ContainersScreen
+from imgtui.ui.screens.contents import ContentsScreen
 from imgtui.ui.screens.images import FEATURE_IDS, ImagesScreen
 from imgtui.ui.screens.images import FEATURES as IMAGES_FEATURES
 from imgtui.ui.screens.inspect import InspectScreen
@@ -16,7 +17,7 @@ from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.screens.search import SearchScreen
 
 SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
-                                                    InspectScreen, SearchScreen)}  # fmt: skip
+                                                    InspectScreen, SearchScreen, ContentsScreen)}  # fmt: skip
 SCREENS[Where.EVERYWHERE] = ImgtuiApp
 FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 

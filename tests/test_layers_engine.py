@@ -147,3 +147,47 @@ def test_analyze_prints_writes_json_and_checks_ci_rules(
     missing = analyze_cli(docker_host, "no-such-image:1", cwd=tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("imgtui analyze: ")
+
+
+async def test_enter_on_a_layer_opens_its_contents(docker_host: str, wasteful: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The images view: enter on the layer that deleted things opens what it changed; w shows the waste; the
+    filter narrows paths; escape comes back. Read through the job bar, cached for the second open."""
+    from imgtui.ui.app import ImgtuiApp
+    from imgtui.ui.screens.contents import ContentsScreen
+    from tests.conftest import wait_for
+    from tests.test_removal import open_tag
+
+    monkeypatch.setenv("IMGTUI_CACHE", str(tmp_path / "cache"))
+    engine = Engine.connect(docker_host)
+    app = ImgtuiApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        repo, tag = wasteful.split(":")
+        await open_tag(pilot, app, repo, tag)
+        layers = app.images.layer_table
+        await wait_for(pilot, lambda: layers.row_count > 0 and not layers.pending)
+        await pilot.press("tab")
+        while layers.current is not None and "chmod" not in layers.current.created_by:
+            await pilot.press("j")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContentsScreen) and app.screen.files is not None,
+                       timeout=30)  # fmt: skip
+        screen = app.screen
+        assert isinstance(screen, ContentsScreen) and screen.index == 2
+        files = screen.files
+        assert files is not None
+        assert (
+            files.nodes["/data_b"].change is Change.REMOVED
+            and files.nodes["/data_a"].change is Change.MODIFIED
+        )
+        assert "wasted 3.8 kB" in str(screen.query_one("#contents-summary").render())
+        await pilot.press("w")
+        await wait_for(pilot, lambda: screen.scope == "wasted" and screen.files is not None)
+        assert screen.files is not None and screen.files.nodes["/"].size == 3753
+        await pilot.press("slash", *"cache")
+        await wait_for(pilot, lambda: screen.only == {"/", "/cache", "/cache/x", "/cache/y"}, timeout=5)
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: app.screen is app.images)
+        assert not app.images.job_bar.busy
+    engine.close()

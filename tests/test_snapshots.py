@@ -97,6 +97,20 @@ async def registry(pilot: Pilot[None], app: ImgtuiApp) -> None:
     await pilot.pause(0.1)
 
 
+async def contents(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """commit_test:second's top layer: what it changed, /etc opened."""
+    from imgtui.ui.screens.contents import ContentsScreen
+
+    await on_second(pilot, app)
+    await pilot.press("tab", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ContentsScreen) and app.screen.files is not None)
+    await pilot.press("tab")
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.files is not None and screen.files.count() > 5)  # type: ignore[attr-defined]
+    await pilot.press("down", "down", "enter")
+    await pilot.pause(0.1)
+
+
 VIEWS: dict[str, Steps] = {
     "images": on_second,
     "remove-refused": removal_refused,
@@ -106,6 +120,7 @@ VIEWS: dict[str, Steps] = {
     "inspect": inspect,
     "search": search,
     "registry": registry,
+    "contents": contents,
 }
 
 

@@ -30,6 +30,7 @@ class Where(Enum):
     REGISTRY = "registry view"
     INSPECT = "inspect view"
     SEARCH = "search results"
+    CONTENTS = "layer contents"
     DIALOG = "dialogs"
 
 
@@ -64,7 +65,7 @@ SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape
 
 # Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
-INS, DLG, SRCH = Where.INSPECT, Where.DIALOG, Where.SEARCH
+INS, DLG, SRCH, CON = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -83,6 +84,8 @@ COMMANDS: tuple[Command, ...] = (
             "Inspect"),
     Command("containers", "c", IM, "containers (of the selected image, from the tags pane)",
             "containers", "Containers", "Containers"),
+    Command("contents", "enter", IM, "on a layer: what is inside the image's layers (read once, then cached)",
+            "contents", palette="Layer contents", bind=False),
     Command("sort", "s", IM, "sort tags by created, size or name",
             "screen", palette="Sort tags", bind=False),
     # Making and moving images: one job at a time, in the job bar.
@@ -95,7 +98,7 @@ COMMANDS: tuple[Command, ...] = (
             palette="Import"),
     Command("search", "f", IM, "search (docker search through the engine); enter on a result pulls it",
             "jobs", palette="Search"),
-    Command("cancel_job", "x", IM, "cancel the running save, load, pull or push", "jobs",
+    Command("cancel_job", "x", IM, "cancel the running save, load, pull, push or layer reading", "screen",
             palette="Cancel job"),
     # Registries.
     Command("browse_registry", "R", IM, "browse a registry: repositories → tags → layers",
@@ -142,6 +145,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("expand_all", "e", INS, "expand every node", "screen", "Expand all"),
     Command("collapse_all", "E", INS, "collapse every node", "screen", "Collapse all"),
     Command("close_inspect", "escape", INS, "back", "screen", "Back"),
+    # The layer contents view.
+    Command("contents_scope", "tab", CON, "switch: what this layer changed / the filesystem as of this layer",
+            "screen", "Layer / all"),
+    Command("previous_layer", "left_square_bracket", CON, "the layer below", "screen", "Layer below",
+            shown="["),
+    Command("next_layer", "right_square_bracket", CON, "the layer above", "screen", "Layer above", shown="]"),
+    Command("wasted_only", "w", CON, "only the wasted versions (every layer), or back", "screen", "Wasted"),
+    Command("change_kind", "k", CON, "only added, modified, removed entries, or all", "screen", "Kind"),
+    Command("sort_contents", "s", CON, "sort by size or by name", "screen", "Sort"),
+    Command("filter_contents", "slash", CON, "filter paths as you type", "screen", "Filter"),
+    Command("close_contents", "escape", CON, "back (or clear the filter)", "screen", "Back"),
     # Search results.
     Command("pull_result", "enter", SRCH, "pull the selected result", "screen", "Pull"),
     Command("close_search", "escape", SRCH, "back", "screen", "Back"),

@@ -129,20 +129,15 @@ class Jobs(Feature):
     class Ended(Message, bubble=False):
         summary: str = ""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id)
-        self._stop: threading.Event | None = None
-
     # -- the runner ----------------------------------------------------------------------------------------
     def start(self, job: Job) -> bool:
         """Run `job` in the job bar, unless one is running (then say so)."""
-        if self._stop is not None:
+        stop = self.view.job_bar.begin(job.title)
+        if stop is None:
             self.notify("A job is running; x cancels it", severity="warning")
             return False
-        self._stop = threading.Event()
-        self.view.job_bar.start(job.title)
         self.view.log_lines(OutcomeLine("action", job.title))
-        self.run(job, self._stop)
+        self.run(job, stop)
         if self.app.screen is not self.screen:
             self.notify(f"{job.title}: its progress shows in the images view (escape)", timeout=5)
         return True
@@ -174,18 +169,9 @@ class Jobs(Feature):
         self.view.job_bar.show(message.progress)
 
     def on_jobs_ended(self, message: Ended) -> None:
-        self._stop = None
-        self.view.job_bar.stop()
+        self.view.job_bar.end()
         if self.app.screen is not self.screen and message.summary:
             self.notify(message.summary, title="Job finished", timeout=6)
-
-    def command_cancel_job(self) -> None:
-        """Cancel the running save, load, pull or push."""
-        if self._stop is None:
-            self.notify("No job is running")
-            return
-        self._stop.set()
-        self.view.log_lines(OutcomeLine("info", "Cancelling …"))
 
     # -- p / P ---------------------------------------------------------------------------------------------
     def command_pull(self) -> None:

@@ -34,6 +34,7 @@ from imgtui.ui import format as fmt
 from imgtui.ui.coalesce import Coalesced
 from imgtui.ui.commands import Where
 from imgtui.ui.features.containers import Containers
+from imgtui.ui.features.contents import Contents
 from imgtui.ui.features.inspection import Inspection
 from imgtui.ui.features.jobs import Jobs
 from imgtui.ui.features.naming import Naming
@@ -71,9 +72,9 @@ HISTORY_DELAY = 0.08
 than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
 RELIST_OVER = 50
 """More images touched than this at once: one list request beats an inspect each."""
-FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries)
+FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries, Contents)
 FEATURE_IDS = {Removal: "removal", Naming: "naming", Inspection: "inspection", Containers: "containers",
-               Jobs: "jobs", Registries: "registry"}  # fmt: skip
+               Jobs: "jobs", Registries: "registry", Contents: "contents"}  # fmt: skip
 """Each feature's id: the `handler` of its commands in imgtui/ui/commands.py."""
 
 
@@ -332,6 +333,10 @@ class ImagesScreen(Screen[None]):
         tag = self.tags.current
         return pane == 0 or tag is None or self._layers_tag is None or tag.image.id == self._layers_for
 
+    def chain_open(self, pane: int) -> None:
+        """Enter on a layer: its contents."""
+        commands.run(self, "contents")
+
     def chain_follow(self, pane: int) -> None:
         if pane == 0:
             repo = self.repos.current
@@ -456,6 +461,13 @@ class ImagesScreen(Screen[None]):
     # -- the view's own commands -----------------------------------------------------------------------
     def command_filter(self) -> None:
         self.chain.open_filter()
+
+    def command_cancel_job(self) -> None:
+        """Cancel the running job (pull, push, save, load, reading layers)."""
+        if self.job_bar.cancel():
+            self.log_lines(OutcomeLine("info", "Cancelling …"))
+        else:
+            self.notify("No job is running")
 
     def command_toggle_log(self) -> None:
         self.outcome.toggle_class("shown")

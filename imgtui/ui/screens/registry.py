@@ -271,6 +271,9 @@ class RegistryScreen(Screen[None]):
     def chain_ready(self, pane: int) -> bool:
         return False
 
+    def chain_open(self, pane: int) -> None:
+        pass  # a registry layer's contents: not yet
+
     def chain_follow(self, pane: int) -> None:
         if pane == 0:
             self._follow_repo()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from textual.app import ComposeResult
@@ -13,7 +14,9 @@ from imgtui.ui import format as fmt
 
 
 class JobBar(Horizontal):
-    """Shown with the class `running`; per-layer states for pull/push, bytes and rate for save/load."""
+    """The one long job at a time (pull, push, save, load, reading layers): shown with the class `running`,
+    per-layer states for pull/push, bytes (of a total when known) and rate for the rest. It holds the job's
+    stop event: `begin` gives it to the job (or None while another runs), `cancel` (x) sets it."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
@@ -21,6 +24,30 @@ class JobBar(Horizontal):
         self.bar = ProgressBar(total=None, show_eta=False, id="job-bar")
         self.layer_states: dict[str, str] = {}
         self.started = time.monotonic()
+        self._stop: threading.Event | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._stop is not None
+
+    def begin(self, what: str) -> threading.Event | None:
+        """Start showing a job; its stop event, or None when one is running already."""
+        if self._stop is not None:
+            return None
+        self._stop = threading.Event()
+        self.start(what)
+        return self._stop
+
+    def end(self) -> None:
+        self._stop = None
+        self.stop()
+
+    def cancel(self) -> bool:
+        """Ask the running job to stop; False when none runs."""
+        if self._stop is None:
+            return False
+        self._stop.set()
+        return True
 
     def compose(self) -> ComposeResult:
         yield self.label

@@ -34,6 +34,9 @@ class ChainOwner(Protocol):
     def chain_follow(self, pane: int) -> None:
         """The cursor of `pane` (0 or 1) rests: bring the pane after it up to date."""
 
+    def chain_open(self, pane: int) -> None:
+        """Enter on the last pane (2): open what its row holds."""
+
 
 class PaneChain(Vertical):
     """Three ItemTables and detail lines; see the module's docstring. The screen holding it is its owner."""
@@ -115,6 +118,8 @@ class PaneChain(Vertical):
         if pane is not None and pane < 2:
             self.follow_now(pane)
             self.panes[pane + 1].focus()
+        elif pane == 2:
+            self.owner.chain_open(pane)
 
     @on(ItemTable.Filtered)
     @on(ItemTable.MarksChanged)

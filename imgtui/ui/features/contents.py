@@ -1,0 +1,84 @@
+"""`enter` on a layer: what is inside the image's layers (imgtui/layers), read once from the engine's save
+stream in the job bar (`x` cancels; the rest of the UI keeps working) and cached by layer, then shown in the
+contents view (screens/contents.py) at the layer the cursor was on."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from textual import work
+from textual.message import Message
+
+from imgtui.engine import OutcomeLine, Tag
+from imgtui.engine.transfer import Progress
+from imgtui.layers import Analysis
+from imgtui.ui.features import Feature
+from imgtui.ui.messages import Outcome
+from imgtui.ui.screens.contents import ContentsScreen
+
+
+class Contents(Feature):
+    """enter on a layer, or Layer contents in the palette."""
+
+    @dataclass
+    class Read(Message):
+        analysis: Analysis
+        command: str
+        """The created-by of the layer the cursor was on: the view opens at it."""
+
+    @dataclass
+    class Progressed(Message, bubble=False):
+        progress: Progress
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, Contents.Progressed)
+
+    @dataclass
+    class Ended(Message, bubble=False):
+        pass
+
+    def command_contents(self) -> None:
+        """Open the selected layer's contents (reading the image's layers first, unless cached)."""
+        view = self.view
+        tag = view.selected_tag()
+        if tag is None:
+            return
+        layer = view.layer_table.current
+        stop = view.job_bar.begin(f"reading the layers of {tag.ref}")
+        if stop is None:
+            self.notify("A job is running; x cancels it", severity="warning")
+            return
+        self.read(tag, layer.created_by if layer is not None else "", stop)
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Reading layers")
+    def read(self, tag: Tag, command: str, stop: threading.Event) -> None:
+        from imgtui.layers import Cancelled
+        from imgtui.layers.cache import LayerCache
+
+        what = f"reading the layers of {tag.ref}"
+
+        def report(done: int) -> None:
+            self.post_message(self.Progressed(Progress(what, done, max(tag.image.size, done))))
+
+        try:
+            analysis = self.view.engine.analyze(tag.ref, report, stop.is_set, LayerCache())
+        except Cancelled:
+            self.post_message(Outcome([OutcomeLine("info", f"Cancelled {what}")]))
+            return
+        finally:
+            self.post_message(self.Ended())
+        self.post_message(self.Read(analysis, command))
+
+    def on_contents_progressed(self, message: Progressed) -> None:
+        self.view.job_bar.show(message.progress)
+
+    def on_contents_ended(self, message: Ended) -> None:
+        self.view.job_bar.end()
+
+    def on_contents_read(self, message: Read) -> None:
+        analysis = message.analysis
+        wanted = " ".join(message.command.split())
+        index = next((layer.index for layer in analysis.layers if " ".join(layer.command.split()) == wanted
+                      and wanted), len(analysis.layers) - 1)  # fmt: skip
+        self.app.push_screen(ContentsScreen(analysis, max(index, 0)))
