@@ -1,6 +1,6 @@
-"""`imgtui analyze IMAGE|ARCHIVE [--json FILE] [--ci]`: what is inside an image's layers and what they waste,
-without the TUI, for a terminal or a pipeline. Exit codes: 0 done (and the CI rules passed), 1 a CI rule
-failed, 2 the image could not be read (one sentence on stderr)."""
+"""`imgtui analyze IMAGE|ARCHIVE|REGISTRY/REPO:TAG [--json FILE] [--ci]`: what is inside an image's layers
+and what they waste, without the TUI, for a terminal or a pipeline. Exit codes: 0 done (and the CI rules
+passed), 1 a CI rule failed, 2 the image could not be read (one sentence on stderr)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import humanize
+
+if TYPE_CHECKING:
+    from imgtui.layers import Analysis
+    from imgtui.layers.cache import LayerCache
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Per-layer sizes and commands, wasted bytes and efficiency of an image (from the engine, "
         "or a docker save / podman save / OCI layout tar), and CI rules as dive's .dive-ci has them.",
     )
-    parser.add_argument("target", help="an image name or ID of the engine, or the path of an image archive")
+    parser.add_argument(
+        "target",
+        help="an image of the engine (name or ID), the path of an image archive, or REGISTRY/REPO:TAG when "
+        "the engine does not have it (read without a pull)",
+    )
     parser.add_argument(
         "--json", metavar="FILE", help="also write the analysis as JSON to FILE (- for stdout)"
     )
@@ -40,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-H", "--host", help="engine URL (as for imgtui)")
     parser.add_argument("--no-cache", action="store_true", help="read every layer, ignore the layer cache")
+    parser.add_argument("--insecure-registry", metavar="HOST[:PORT]", action="append", default=[],
+                        help="allow plain HTTP for this registry (loopback ones need no flag)")  # fmt: skip
     return parser
 
 
@@ -51,25 +63,36 @@ def main(argv: list[str]) -> int:
 
     progress = _Progress() if sys.stderr.isatty() else None
     report = progress.show if progress else (lambda done: None)
+    analysis: Analysis | None
     try:
         if Path(args.target).is_file():
             from imgtui.layers.sources import from_file
 
             analysis = from_file(args.target, None, report)
         else:
-            from imgtui.engine import Engine, EngineError
+            cache = None if args.no_cache else LayerCache()
+            analysis = _from_engine(args, cache, report)
+            if analysis is None:
+                remote = registry_reference(args.target)
+                if remote is None:
+                    return _fail(f"the engine has no image {args.target}, and it names no registry")
+                from imgtui.layers.sources import from_registry
+                from imgtui.registry import Registry, RegistryError
 
-            try:
-                engine = Engine.connect(args.host)
+                host, repository, reference = remote
                 try:
-                    cache = None if args.no_cache else LayerCache()
-                    analysis = engine.analyze(args.target, report, lambda: False, cache)
-                finally:
-                    engine.close()
-            except EngineError as exc:
-                return _fail(str(exc))
+                    registry = Registry(host, insecure=host in args.insecure_registry)
+                except RegistryError as exc:
+                    return _fail(str(exc))
+                analysis = from_registry(registry, repository, reference, cache, report)
     except (LayerError, OSError) as exc:
         return _fail(str(exc))
+    except Exception as exc:  # an engine error: EngineError's sentence
+        from imgtui.engine import EngineError
+
+        if isinstance(exc, EngineError):
+            return _fail(str(exc))
+        raise
     finally:
         if progress:
             progress.clear()
@@ -93,6 +116,43 @@ def main(argv: list[str]) -> int:
         return _fail(f"CI rules: {exc}")
     print("\n" + rules_text(results), end="")
     return 1 if any(r.passed is False for r in results) else 0
+
+
+def _from_engine(
+    args: argparse.Namespace, cache: LayerCache | None, report: Callable[[int], None]
+) -> Analysis | None:
+    """The engine's analysis of the target, or None when the engine has no such image (or none answers and
+    the target names a registry)."""
+    import docker.errors
+
+    from imgtui.engine import Engine, EngineError
+
+    try:
+        engine = Engine.connect(args.host)
+    except EngineError:
+        if registry_reference(args.target) is not None:
+            return None
+        raise
+    try:
+        return engine.analyze(args.target, report, lambda: False, cache)
+    except docker.errors.NotFound:
+        return None
+    finally:
+        engine.close()
+
+
+def registry_reference(target: str) -> tuple[str, str, str] | None:
+    """`host[:port]/repo[:tag|@digest]` -> (host, repo, tag or digest), when the first part is a registry
+    host (has a dot or a port, or is localhost); else None."""
+    host, _, rest = target.partition("/")
+    if not rest or not ("." in host or ":" in host or host == "localhost"):
+        return None
+    if "@" in rest:
+        repository, _, reference = rest.partition("@")
+    else:
+        repository, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "latest")
+        reference = tag or "latest"
+    return host, repository, reference
 
 
 def _fail(sentence: str) -> int:

@@ -191,3 +191,37 @@ async def test_enter_on_a_layer_opens_its_contents(docker_host: str, wasteful: s
         await wait_for(pilot, lambda: app.screen is app.images)
         assert not app.images.job_bar.busy
     engine.close()
+
+
+def test_from_the_registry_without_a_pull(
+    api: docker.APIClient, sandbox, wasteful: str, tmp_path: Path, docker_host: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Pushed to the sandbox registry and read from there: the same layers and waste, no image pulled; a
+    second read (and another image on the same base) fetches no blob the cache holds."""
+    from imgtui.layers.sources import from_registry
+    from imgtui.registry import Registry
+    from tests.registries import push
+
+    repo = "waste/reg"
+    push(api, wasteful, f"{sandbox.registry}/{repo}:1")
+    api.remove_image(f"{sandbox.registry}/{repo}:1")
+    before = {i["Id"] for i in api.images(all=True)}
+    registry = Registry(sandbox.registry)
+    blobs: list[str] = []
+    registry.session.hooks["response"].append(
+        lambda r, *a, **k: blobs.append(r.request.url) if "/blobs/" in r.request.url else None
+    )
+    cache = LayerCache(tmp_path / "cache")
+    seen: list[int] = []
+    check(from_registry(registry, repo, "1", cache, seen.append))
+    assert len([u for u in blobs if "/blobs/" in u]) == 5, "the config and 4 layer blobs"
+    assert seen and seen[-1] >= 1_000_000
+    blobs.clear()
+    again = from_registry(registry, repo, "1", cache)
+    assert again.wasted_bytes == 3753
+    assert blobs == [], "every layer from the cache, the config from the client's own"
+    assert {i["Id"] for i in api.images(all=True)} == before, "nothing was pulled into the engine"
+
+    cli = analyze_cli(docker_host, f"{sandbox.registry}/{repo}:1", "--json", "-", cwd=tmp_path)
+    assert cli.returncode == 0, cli.stderr
+    assert '"wasted_bytes": 3753' in cli.stdout

@@ -4,13 +4,17 @@ file, or (registry.py) a registry. Each returns an Analysis; each reads as littl
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from imgtui.layers.analysis import analyze, commands_of
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.model import Analysis, LayerIndex
-from imgtui.layers.reading import Counted, LayerError, read_archive
+from imgtui.layers.reading import Counted, LayerError, read_archive, read_layer
+
+if TYPE_CHECKING:
+    from imgtui.registry import Registry
 
 Report = Callable[[int], None]
 """Bytes of the source read so far."""
@@ -23,6 +27,11 @@ def _never() -> bool:
 
 def _quiet(done: int) -> None:
     pass
+
+
+def _after(report: Report, before: int, done: int) -> None:
+    """Progress within one of several blobs, as bytes of them all."""
+    report(before + done)
 
 
 def from_stream(
@@ -70,4 +79,52 @@ def from_engine(
             for layer in layers:
                 cache.put(layer.digest, layer)
             cache.put_config(image_id, config)
+    return analyze(name, layers, commands_of(config, len(layers)))
+
+
+def from_registry(
+    registry: Registry,
+    repository: str,
+    reference: str,
+    cache: LayerCache | None = None,
+    report: Report = _quiet,
+    stop: Stop = _never,
+) -> Analysis:
+    """An image in a registry, without pulling it into any engine: its manifest and config, then each layer
+    blob streamed and decompressed on the fly, unless the cache has that layer (by diff ID) already, from
+    this registry or from an engine. `reference` is a tag or a manifest digest (one platform of an index)."""
+    from imgtui.registry import RegistryError
+
+    name = f"{registry.host}/{repository}{'@' if reference.startswith('sha256:') else ':'}{reference}"
+    try:
+        manifest = registry.manifest(repository, reference)
+        if manifest.is_index:
+            raise LayerError(f"{name} is an index of platforms: pick one of them")
+        if manifest.schema1_history or not manifest.config_digest:
+            raise LayerError(f"{name} is a schema 1 manifest: its layers cannot be told apart")
+        config = registry.config_body(repository, manifest)
+        diff_ids = [str(d) for d in (config.get("rootfs") or {}).get("diff_ids") or ()]
+        if len(diff_ids) != len(manifest.layers):
+            raise LayerError(
+                f"{name}: the config names {len(diff_ids)} layers, the manifest {len(manifest.layers)}"
+            )
+        layers: list[LayerIndex] = []
+        before = 0
+        for diff_id, (blob, size) in zip(diff_ids, manifest.layers):
+            found = cache.get(diff_id) if cache else None
+            if found is None:
+                raw = registry.blob(repository, blob)
+                progress = partial(_after, report, before)
+                try:
+                    read = read_layer(Counted(raw, progress, stop), diff_id)  # type: ignore[arg-type]
+                finally:
+                    raw.close()
+                if cache is not None:
+                    cache.put(diff_id, read)
+                found = read
+            layers.append(found)
+            before += size
+            report(before)
+    except RegistryError as exc:
+        raise LayerError(str(exc)) from exc
     return analyze(name, layers, commands_of(config, len(layers)))

@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -106,6 +106,7 @@ class Registry:
         self._lock = threading.Lock()
         self._manifests: dict[str, Manifest] = {}
         self._configs: dict[str, ImageConfig] = {}
+        self._config_bodies: dict[str, dict[str, Any]] = {}
 
     # -- who we are -------------------------------------------------------------------------------------
     @property
@@ -135,13 +136,15 @@ class Registry:
         self.session.close()
 
     # -- requests ---------------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, headers: dict[str, str], scope: str) -> requests.Response:
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], scope: str, stream: bool = False
+    ) -> requests.Response:
         auth = self._auth_header(scope)
         if auth:
             headers = {**headers, "Authorization": auth}
         try:
             return self.session.request(
-                method, url, headers=headers, timeout=self.timeout, verify=self.verify
+                method, url, headers=headers, timeout=self.timeout, verify=self.verify, stream=stream
             )
         except requests.exceptions.SSLError as exc:
             raise RegistryError(
@@ -182,16 +185,18 @@ class Registry:
         scope: str = "",
         headers: dict[str, str] | None = None,
         what: str = "",
+        stream: bool = False,
     ) -> requests.Response:
-        """One request with the auth dance: on 401, answer the challenge (Basic or Bearer) once and retry."""
+        """One request with the auth dance: on 401, answer the challenge (Basic or Bearer) once and retry.
+        `stream`: the body is read as it is used (a layer blob), not at once."""
         self._decide_scheme()
         url = path if "://" in path else urljoin(self.base_url, path)
         headers = dict(headers or {})
-        response = self._send(method, url, headers, scope)
+        response = self._send(method, url, headers, scope, stream)
         if response.status_code == 401:
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if self._answer(challenge, scope):
-                response = self._send(method, url, headers, scope)
+                response = self._send(method, url, headers, scope, stream)
             if response.status_code == 401:
                 self._refuse(challenge)
         if response.status_code >= 400:
@@ -403,6 +408,21 @@ class Registry:
         digest = manifest.config_digest
         if digest in self._configs:
             return self._configs[digest]
+        body = self.config_body(repository, manifest)
+        config = ImageConfig(
+            digest,
+            parse_time(body.get("created")),
+            platform_text(body),
+            parse_history(body.get("history") or (), manifest.layers),
+        )
+        self._configs[digest] = config
+        return config
+
+    def config_body(self, repository: str, manifest: Manifest) -> dict[str, Any]:
+        """The image config blob as the registry holds it (rootfs diff IDs, full history)."""
+        digest = manifest.config_digest
+        if digest in self._config_bodies:
+            return self._config_bodies[digest]
         what = f"config {digest[7:19]} of {repository}"
         response = self.request(
             "GET", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", what=what
@@ -412,14 +432,17 @@ class Registry:
         body = self._json(response, what)
         if not isinstance(body, dict):
             raise RegistryError(f"{what}: not a JSON object")
-        config = ImageConfig(
-            digest,
-            parse_time(body.get("created")),
-            platform_text(body),
-            parse_history(body.get("history") or (), manifest.layers),
-        )
-        self._configs[digest] = config
-        return config
+        self._config_bodies[digest] = body
+        return body
+
+    def blob(self, repository: str, digest: str) -> IO[bytes]:
+        """A blob (a layer) as a stream to read from, never held whole."""
+        response = self.request(
+            "GET", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull",
+            what=f"layer {digest[7:19]} of {repository}", stream=True,
+        )  # fmt: skip
+        response.raw.decode_content = True  # a Content-Encoding of the transfer, not the layer's own gzip
+        return response.raw  # type: ignore[no-any-return,return-value]
 
     def delete(self, repository: str, digest: str) -> None:
         """DELETE the manifest by digest: every tag pointing at it goes with it. 202 on success."""
