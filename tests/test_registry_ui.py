@@ -229,3 +229,27 @@ async def test_registry_option_opens_the_registry_view(docker_host: str, filled_
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0] and app.images.loaded)
     engine.close()
+
+
+async def test_enter_on_a_registry_layer_opens_the_contents_without_a_pull(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp, filled_registry: Filled, api, tmp_path, monkeypatch
+) -> None:
+    """kinds:second's top layer, read from the registry: the file the commit wrote, nothing pulled."""
+    from imgtui.ui.screens.contents import ContentsScreen
+
+    monkeypatch.setenv("IMGTUI_CACHE", str(tmp_path / "cache"))
+    before = {i["Id"] for i in api.images(all=True)}
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_registry(pilot, app, filled_registry.address)
+        await wait_for(pilot, lambda: "kinds" in screen.repos.items)
+        await open_repository(pilot, screen, "kinds")
+        await cursor_to(pilot, screen, "second")
+        await wait_for(pilot, lambda: screen.layers_for == "second" and screen.layer_table.row_count >= 3)
+        screen.layer_table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContentsScreen) and app.screen.files is not None,
+                       timeout=30)  # fmt: skip
+        contents = app.screen
+        assert isinstance(contents, ContentsScreen) and contents.files is not None
+        assert "/second" in contents.files.nodes and contents.index == len(contents.analysis.layers) - 1
+    assert {i["Id"] for i in api.images(all=True)} == before, "nothing pulled"

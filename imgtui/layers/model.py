@@ -114,6 +114,13 @@ class Analysis:
         """1 - wasted / size: the share of the layers' bytes the final image shows."""
         return 1.0 - self.wasted_bytes / self.size_bytes if self.size_bytes else 1.0
 
+    def layer_of(self, command: str) -> int:
+        """The layer a history line (created-by) made, the top one when none matches: the history shows
+        empty-layer rows too, so rows and layers are matched by their command."""
+        wanted = " ".join(command.split())
+        found = [layer.index for layer in self.layers if wanted and " ".join(layer.command.split()) == wanted]
+        return found[0] if found else max(len(self.layers) - 1, 0)
+
     @property
     def user_wasted_ratio(self) -> float:
         """Wasted bytes over the bytes the layers above the base add (dive's `highestUserWastedPercent`)."""

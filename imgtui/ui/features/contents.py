@@ -78,7 +78,4 @@ class Contents(Feature):
 
     def on_contents_read(self, message: Read) -> None:
         analysis = message.analysis
-        wanted = " ".join(message.command.split())
-        index = next((layer.index for layer in analysis.layers if " ".join(layer.command.split()) == wanted
-                      and wanted), len(analysis.layers) - 1)  # fmt: skip
-        self.app.push_screen(ContentsScreen(analysis, max(index, 0)))
+        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(message.command)))

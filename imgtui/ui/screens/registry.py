@@ -6,7 +6,7 @@ every tag on that digest; `p` pulls into the local engine through the app's job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -39,6 +39,9 @@ from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.pane_chain import PaneChain
 from imgtui.ui.widgets.remote_tables import RemoteLayerTable, RemoteRepoTable, RemoteTagTable
+
+if TYPE_CHECKING:
+    from imgtui.layers import Analysis
 
 FOLLOW_DELAY = 0.05
 """The tags (and layers) pane follows the cursor once it rests this long."""
@@ -272,7 +275,33 @@ class RegistryScreen(Screen[None]):
         return False
 
     def chain_open(self, pane: int) -> None:
-        pass  # a registry layer's contents: not yet
+        """Enter on a layer: the image's layer contents, read from the registry (no pull), then cached."""
+        row = self.tags.current
+        if row is None or not row.loaded:
+            return
+        reference = row.digest if row.parent else row.tag
+        layer = self.layer_table.current
+        self._status(f"reading the layers of {row.reference} …")
+        self.read_contents(row.repository, reference, layer.created_by if layer is not None else "")
+
+    @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False, description="Layers")
+    def read_contents(self, repository: str, reference: str, command: str) -> None:
+        from imgtui.layers.cache import LayerCache
+        from imgtui.layers.sources import from_registry
+
+        def report(done: int) -> None:
+            self.app.call_from_thread(self._status, f"reading the layers of {repository}: {fmt.size(done)} …")
+
+        analysis = from_registry(
+            self.registry, repository, reference, LayerCache(), report, lambda: not self.is_attached
+        )
+        self.app.call_from_thread(self._show_contents, analysis, command)
+
+    def _show_contents(self, analysis: Analysis, command: str) -> None:
+        from imgtui.ui.screens.contents import ContentsScreen
+
+        self._status()
+        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(command)))
 
     def chain_follow(self, pane: int) -> None:
         if pane == 0:
