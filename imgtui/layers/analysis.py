@@ -10,10 +10,9 @@ hard link holds no bytes of its own, so linked data is counted once.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Sequence
 
-from imgtui.layers.model import Analysis, Change, Changed, Entry, Kind, Layer, LayerIndex, Wasted
+from imgtui.layers.model import Analysis, Change, Changed, Entry, Kind, Layer, LayerIndex, Wasted, parent_of
 
 
 class VisibleTree:
@@ -30,7 +29,7 @@ class VisibleTree:
         if before is not None and before[0].kind is Kind.DIR and entry.kind is not Kind.DIR:
             self.take_under(entry.path)
         self.visible[entry.path] = (entry, layer)
-        parent = posixpath.dirname(entry.path)
+        parent = parent_of(entry.path)
         self.children.setdefault(parent, set()).add(entry.path)
         return before
 
@@ -40,7 +39,7 @@ class VisibleTree:
         found = self.visible.pop(path, None)
         if found is not None:
             gone.append(found)
-            self.children.get(posixpath.dirname(path), set()).discard(path)
+            self.children.get(parent_of(path), set()).discard(path)
         return gone
 
     def take_under(self, path: str) -> list[tuple[Entry, int]]:

@@ -8,6 +8,11 @@ from enum import Enum
 from imgtui.record import record
 
 
+def parent_of(path: str) -> str:
+    """`/a/b` -> `/a`, `/a` -> `/`: posixpath.dirname for the normalised absolute paths here, faster."""
+    return path[: path.rfind("/")] or "/"
+
+
 class Kind(str, Enum):
     FILE = "file"
     DIR = "dir"

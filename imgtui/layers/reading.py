@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import posixpath
-import tarfile
+import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
 from imgtui.layers.model import Entry, Kind, LayerIndex
+from imgtui.layers.tarscan import Inflated, Prepended, Reader, Stream, TarError, scan
 
 BUFFER = 1 << 20
 GZIP = b"\x1f\x8b"
@@ -23,16 +24,9 @@ ZSTD = b"\x28\xb5\x2f\xfd"
 JSON_LIMIT = 16 << 20
 """A manifest, index or config bigger than this is not one."""
 KINDS = {
-    tarfile.REGTYPE: Kind.FILE,
-    tarfile.AREGTYPE: Kind.FILE,
-    tarfile.CONTTYPE: Kind.FILE,
-    tarfile.DIRTYPE: Kind.DIR,
-    tarfile.SYMTYPE: Kind.SYMLINK,
-    tarfile.LNKTYPE: Kind.HARDLINK,
-    tarfile.CHRTYPE: Kind.DEVICE,
-    tarfile.BLKTYPE: Kind.DEVICE,
-    tarfile.FIFOTYPE: Kind.FIFO,
-}
+    b"0": Kind.FILE, b"\0": Kind.FILE, b"7": Kind.FILE, b"5": Kind.DIR, b"2": Kind.SYMLINK,
+    b"1": Kind.HARDLINK, b"3": Kind.DEVICE, b"4": Kind.DEVICE, b"6": Kind.FIFO,
+}  # fmt: skip
 
 
 class LayerError(Exception):
@@ -41,25 +35,6 @@ class LayerError(Exception):
 
 class Cancelled(Exception):
     """The reader was asked to stop."""
-
-
-class _Prefixed:
-    """A stream with its first bytes read ahead and given back first."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head = head
-        self._rest = rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size < 0:
-                data, self._head = self._head + self._rest.read(), b""
-                return data
-            data, self._head = self._head[:size], self._head[size:]
-            if len(data) < size:
-                data += self._rest.read(size - len(data))
-            return data
-        return self._rest.read(size)
 
 
 class Counted:
@@ -83,24 +58,29 @@ class Counted:
         return data
 
 
-def _decompressed(raw: IO[bytes]) -> IO[bytes]:
-    head = raw.read(4)
-    stream = _Prefixed(head, raw)
-    if head.startswith(ZSTD):
-        try:
-            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
+def _zstd() -> Any:
+    """A zstd decompressor object: Python 3.14's own, else the zstandard package's."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
 
-            return zstd.ZstdFile(stream)  # type: ignore[no-any-return]
-        except ImportError:
-            pass
-        try:
-            import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        except ImportError as exc:
-            raise LayerError(
-                "this layer is zstd-compressed: install the zstandard package to read it"
-            ) from exc
-        return zstandard.ZstdDecompressor().stream_reader(stream)  # type: ignore[no-any-return]
-    return stream  # type: ignore[return-value]
+        return zstd.ZstdDecompressor()
+    except ImportError:
+        pass
+    try:
+        import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError as exc:
+        raise LayerError("this layer is zstd-compressed: install the zstandard package to read it") from exc
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _decompressed(stream: Stream) -> Stream:
+    head = stream.read(4)
+    if head.startswith(GZIP):
+        return Inflated(stream, head)
+    if head.startswith(ZSTD):
+        _zstd()  # says so now if it cannot be read
+        return Inflated(stream, head, _zstd)
+    return Prepended(head, stream)
 
 
 def relative(name: str) -> str:
@@ -115,30 +95,30 @@ def normal_path(name: str) -> str:
     return posixpath.normpath("/" + relative(name))
 
 
-def read_layer(raw: IO[bytes], digest: str) -> LayerIndex:
+def read_layer(raw: IO[bytes] | Stream, digest: str) -> LayerIndex:
     """Every header of one layer tar (plain, gzip or zstd): entries, whiteouts and opaque directories."""
+    stream: Stream = raw if hasattr(raw, "skip") else Reader(raw)  # type: ignore[arg-type,assignment]
     entries: list[Entry] = []
     removed: list[str] = []
     opaque: list[str] = []
     try:
-        with tarfile.open(fileobj=_decompressed(raw), mode="r|*", bufsize=BUFFER) as tar:  # type: ignore[call-overload]
-            for member in tar:
-                path = normal_path(member.name)
-                if path == "/":
-                    continue
-                parent, base = posixpath.split(path)
-                if base == ".wh..wh..opq":
-                    opaque.append(parent)
-                elif base.startswith(".wh."):
-                    removed.append(posixpath.join(parent, base[4:]))
-                else:
-                    kind = KINDS.get(member.type, Kind.FILE)
-                    target = member.linkname if kind in (Kind.SYMLINK, Kind.HARDLINK) else ""
-                    if kind is Kind.HARDLINK:
-                        target = normal_path(target)
-                    size = member.size if kind is Kind.FILE else 0
-                    entries.append(Entry(path, kind, size, member.mode, member.uid, member.gid, target))
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        for header, _ in scan(_decompressed(stream)):
+            path = normal_path(header.name)
+            if path == "/":
+                continue
+            parent, base = posixpath.split(path)
+            if base == ".wh..wh..opq":
+                opaque.append(parent)
+            elif base.startswith(".wh."):
+                removed.append(posixpath.join(parent, base[4:]))
+            else:
+                kind = KINDS.get(header.type, Kind.FILE)
+                target = header.linkname if kind in (Kind.SYMLINK, Kind.HARDLINK) else ""
+                if kind is Kind.HARDLINK:
+                    target = normal_path(target)
+                size = header.size if kind is Kind.FILE else 0
+                entries.append(Entry(path, kind, size, header.mode, header.uid, header.gid, target))
+    except (TarError, zlib.error, ValueError, OSError, EOFError) as exc:
         raise LayerError(f"layer {digest[:19]} is not a readable tar: {exc}") from exc
     return LayerIndex(digest, tuple(entries), tuple(removed), tuple(opaque))
 
@@ -214,34 +194,25 @@ def read_archive(raw: IO[bytes]) -> Archive:
     """One pass over an image archive: layers read as they pass, JSON files kept, everything else skipped."""
     archive = Archive()
     try:
-        with tarfile.open(fileobj=raw, mode="r|", bufsize=BUFFER) as tar:  # type: ignore[call-overload]
-            for member in tar:
-                key = relative(member.name)
-                if member.issym() or member.islnk():
-                    archive.links[key] = posixpath.normpath(
-                        posixpath.join(posixpath.dirname(key), member.linkname)
-                    )
-                    continue
-                if not member.isfile():
-                    continue
-                body = tar.extractfile(member)
-                if body is None:
-                    continue
-                head = body.read(1) if member.size else b""
-                if (
-                    key.endswith(".json")
-                    or (key.startswith("blobs/") and head == b"{")
-                    or key == "repositories"
-                ):
-                    if member.size > JSON_LIMIT:
-                        continue
+        for header, body in scan(Reader(raw)):
+            key = relative(header.name)
+            if header.type in (b"1", b"2"):
+                archive.links[key] = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(key), header.linkname)
+                )
+                continue
+            if not header.is_file or not header.size:
+                continue
+            head = body.read(1)
+            if key.endswith(".json") or (key.startswith("blobs/") and head == b"{") or key == "repositories":
+                if header.size <= JSON_LIMIT:
                     try:
-                        archive.json[key] = json.loads(head + body.read())
+                        archive.json[key] = json.loads(head + body.read(header.size))
                     except ValueError:
-                        continue
-                elif key.endswith("layer.tar") or key.startswith("blobs/"):
-                    archive.layers[key] = read_layer(_Prefixed(head, body), key)  # type: ignore[arg-type]
-    except (tarfile.TarError, EOFError) as exc:
+                        pass
+            elif key.endswith("layer.tar") or key.startswith("blobs/"):
+                archive.layers[key] = read_layer(Prepended(head, body), key)
+    except TarError as exc:
         raise LayerError(f"not a readable image archive: {exc}") from exc
     for key, target in list(archive.links.items()):
         if target in archive.layers:

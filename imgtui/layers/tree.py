@@ -4,10 +4,9 @@ each with directory sizes summed, children listed by name or size, and a path fi
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 
-from imgtui.layers.model import Analysis, Change, Entry, Kind
+from imgtui.layers.model import Analysis, Change, Entry, Kind, parent_of
 
 
 @dataclass
@@ -45,7 +44,7 @@ class FileTree:
         node.wasted += wasted
 
     def _link(self, path: str) -> None:
-        parent = posixpath.dirname(path)
+        parent = parent_of(path)
         if parent not in self.nodes:
             self.nodes[parent] = Node(parent, Kind.DIR, 0)
             self._link(parent)
@@ -75,7 +74,7 @@ class FileTree:
             if text in path:
                 while path not in wanted:
                     wanted.add(path)
-                    path = posixpath.dirname(path)
+                    path = parent_of(path)
         return wanted
 
     def of_change(self, change: Change) -> set[str]:
@@ -84,7 +83,7 @@ class FileTree:
             if node.change is change:
                 while path not in wanted:
                     wanted.add(path)
-                    path = posixpath.dirname(path)
+                    path = parent_of(path)
         return wanted
 
     def count(self) -> int:

@@ -1,0 +1,243 @@
+"""A tar header scanner for streams: one pass, headers parsed, member data skipped without a copy per header.
+
+The standard library's `tarfile` in stream mode keeps its read-ahead buffer in a bytes object it re-slices on
+every header (a 1 MiB buffer cost 13 s over 200,000 headers) and parses each header through several layers
+of calls; this reads the stream in large chunks, parses the 512-byte headers (ustar, GNU long names and
+base-256 numbers, PAX records) directly, and hands out bounded views for nested tars (the layers inside an
+image archive) and for gzip-compressed members.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+BLOCK = 512
+CHUNK = 1 << 20
+NO_DATA = (b"1", b"2", b"3", b"4", b"5", b"6")
+"""Links, devices, directories, FIFOs: whatever their size field says, no data follows their header."""
+
+
+class TarError(Exception):
+    """The stream is not a tar (or ends in the middle of one)."""
+
+
+class Stream(Protocol):
+    def read(self, size: int) -> bytes: ...
+
+    def skip(self, size: int) -> int: ...
+
+
+class Reader:
+    """A raw stream read in large chunks; `read(n)` returns up to n bytes, `skip(n)` passes them."""
+
+    def __init__(self, raw: IO[bytes], chunk: int = CHUNK) -> None:
+        self._raw = raw
+        self._chunk = chunk
+        self._buf = b""
+        self._pos = 0
+
+    def read(self, size: int) -> bytes:
+        while len(self._buf) - self._pos < size:
+            data = self._raw.read(self._chunk)
+            if not data:
+                break
+            self._buf = self._buf[self._pos :] + data
+            self._pos = 0
+        out = self._buf[self._pos : self._pos + size]
+        self._pos += len(out)
+        return out
+
+    def skip(self, size: int) -> int:
+        available = len(self._buf) - self._pos
+        if size <= available:
+            self._pos += size
+            return size
+        passed = available
+        self._buf, self._pos = b"", 0
+        while passed < size:
+            data = self._raw.read(min(self._chunk, size - passed))
+            if not data:
+                break
+            passed += len(data)
+        return passed
+
+
+class Limited:
+    """The next `size` bytes of a stream, as a stream of its own (one member's data)."""
+
+    def __init__(self, stream: Stream, size: int) -> None:
+        self._stream = stream
+        self.left = size
+
+    def read(self, size: int) -> bytes:
+        data = self._stream.read(min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def skip(self, size: int) -> int:
+        passed = self._stream.skip(min(size, self.left))
+        self.left -= passed
+        return passed
+
+    def drain(self) -> None:
+        self.skip(self.left)
+
+
+class Prepended:
+    """A stream whose first bytes were read ahead (to tell gzip from zstd from tar) and are given back."""
+
+    def __init__(self, head: bytes, stream: Stream) -> None:
+        self._head = head
+        self._stream = stream
+
+    def read(self, size: int) -> bytes:
+        if not self._head:
+            return self._stream.read(size)
+        out, self._head = self._head[:size], self._head[size:]
+        return out + self._stream.read(size - len(out)) if len(out) < size else out
+
+    def skip(self, size: int) -> int:
+        first = min(size, len(self._head))
+        self._head = self._head[first:]
+        return first + self._stream.skip(size - first)
+
+
+class Inflated:
+    """A compressed stream (gzip by default), decompressed as it is read."""
+
+    def __init__(self, stream: Stream, head: bytes = b"", make: Callable[[], Any] | None = None) -> None:
+        self._stream = stream
+        self._make = make or (lambda: zlib.decompressobj(wbits=47))
+        self._inflate = self._make()
+        self._pending = head
+        self._buf = b""
+        self._pos = 0
+
+    def _more(self) -> bool:
+        data = self._pending or self._stream.read(CHUNK)
+        self._pending = b""
+        if not data:
+            return False
+        out = self._inflate.decompress(data)
+        if getattr(self._inflate, "unused_data", b""):  # concatenated members (pigz, zstd frames)
+            rest = self._inflate.unused_data
+            self._inflate = self._make()
+            out += self._inflate.decompress(rest)
+        self._buf = self._buf[self._pos :] + out
+        self._pos = 0
+        return True
+
+    def read(self, size: int) -> bytes:
+        while len(self._buf) - self._pos < size and self._more():
+            pass
+        out = self._buf[self._pos : self._pos + size]
+        self._pos += len(out)
+        return out
+
+    def skip(self, size: int) -> int:
+        passed = 0
+        while passed < size:
+            available = len(self._buf) - self._pos
+            if not available and not self._more():
+                break
+            step = min(size - passed, len(self._buf) - self._pos)
+            self._pos += step
+            passed += step
+        return passed
+
+
+@dataclass
+class Header:
+    name: str
+    type: bytes
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    linkname: str
+
+    @property
+    def is_file(self) -> bool:
+        return self.type in (b"0", b"\0", b"7")
+
+
+def _number(field: bytes) -> int:
+    if field and field[0] & 0x80:  # GNU base-256
+        value = int.from_bytes(field, "big", signed=False)
+        return value & ((1 << (8 * len(field) - 1)) - 1)
+    text = field.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax(data: bytes) -> dict[str, str]:
+    records: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        length = int(data[pos:space])
+        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        records[key.decode()] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return records
+
+
+def scan(stream: Stream) -> Iterator[tuple[Header, Limited]]:
+    """Every member of a tar stream: its header, and its data as a bounded stream. Data the caller does not
+    read is skipped before the next header."""
+    long_name = long_link = None
+    pax: dict[str, str] = {}
+    while True:
+        block = stream.read(BLOCK)
+        if len(block) < BLOCK:
+            if block.strip(b"\0"):
+                raise TarError("the stream ends in the middle of a header")
+            return
+        if block == bytes(BLOCK):
+            return  # the end-of-archive blocks
+        if block[257:262] != b"ustar" and _checksum(block) != _number(block[148:156]):
+            raise TarError("not a tar header")
+        kind = block[156:157]
+        size = _number(block[124:136])
+        padded = -size % BLOCK
+        if kind in (b"L", b"K", b"x", b"g"):
+            data = stream.read(size)[:size]
+            stream.skip(padded)
+            if kind == b"L":
+                long_name = _text(data)
+            elif kind == b"K":
+                long_link = _text(data)
+            elif kind == b"x":
+                pax = _pax(data)
+            continue
+        name = _text(block[0:100])
+        if block[257:263] == b"ustar\0" and block[345] != 0:  # POSIX ustar prefix
+            name = _text(block[345:500]) + "/" + name
+        header = Header(
+            pax.get("path") or long_name or name,
+            kind,
+            int(pax["size"]) if "size" in pax else size,
+            _number(block[100:108]),
+            int(pax["uid"]) if "uid" in pax else _number(block[108:116]),
+            int(pax["gid"]) if "gid" in pax else _number(block[116:124]),
+            pax.get("linkpath") or long_link or _text(block[157:257]),
+        )
+        long_name = long_link = None
+        pax = {}
+        stored = header.size if kind not in NO_DATA else 0
+        body = Limited(stream, stored)
+        yield header, body
+        body.drain()
+        stream.skip(-stored % BLOCK)
+
+
+def _checksum(block: bytes) -> int:
+    return sum(block[:148]) + 8 * 32 + sum(block[156:])
