@@ -385,6 +385,23 @@ def print_table(rows: list[Row]) -> None:
     sys.stdout.flush()
 
 
+def layers(repeat: int, scale: float) -> int:
+    from layers_bench import rows as layer_rows  # beside this file
+
+    box = Sandbox(Path(tempfile.mkdtemp(prefix="imgtui-b-", dir="/tmp")))
+    box.start(registry=True)
+    try:
+        found = layer_rows(box, repeat, scale)
+    finally:
+        box.destroy()
+    print("\n| measure | imgtui | floor | ratio | target |\n| --- | ---: | ---: | ---: | --- |")
+    for measure, value, floor, unit, target in found:
+        fmt = "{:.3f}" if unit == "s" else "{:.1f}"
+        print(f"| {measure} | {fmt.format(value)} {unit} | {fmt.format(floor)} {unit} | {value / floor:.2f}× "
+              f"| {target} |")  # fmt: skip
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -393,10 +410,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per process-level measure (median)")
     parser.add_argument("--moves", type=int, default=200, help="key presses for the latency measure")
     parser.add_argument("--prune", type=int, default=500, help="dangling images for the prune measure")
+    parser.add_argument("--layers", action="store_true", help="only the layer-contents benchmark")
+    parser.add_argument("--layer-scale", type=float, default=1.0, help="its image: 1 = 1 GB in 200,000 files")
     parser.add_argument(
         "--pyz", type=Path, help="also time this imgtui.pyz (scripts/build-pyz) at the first size"
     )
     args = parser.parse_args()
+    if args.layers:
+        return layers(args.repeat, args.layer_scale)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = run(sizes, args.repeat, args.moves, args.prune, args.pyz)
     print("\nFinal table:")

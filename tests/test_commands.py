@@ -10,6 +10,7 @@ from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.commands import COMMANDS, Where
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.contents import ContentsScreen
+from imgtui.ui.screens.file import FileScreen
 from imgtui.ui.screens.images import FEATURE_IDS, ImagesScreen
 from imgtui.ui.screens.images import FEATURES as IMAGES_FEATURES
 from imgtui.ui.screens.inspect import InspectScreen
@@ -17,7 +18,8 @@ from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.screens.search import SearchScreen
 
 SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
-                                                    InspectScreen, SearchScreen, ContentsScreen)}  # fmt: skip
+                                                    InspectScreen, SearchScreen, ContentsScreen,
+                                                    FileScreen)}  # fmt: skip
 SCREENS[Where.EVERYWHERE] = ImgtuiApp
 FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -103,6 +104,32 @@ def test_from_archive_files_in_each_layout(engine: Engine, wasteful: str, tmp_pa
         assert manifest[0]["RepoTags"] == [wasteful]
 
 
+def test_one_file_out_of_a_layer(engine: Engine, wasteful: str, tmp_path: Path) -> None:
+    """e's reading: one file of one layer out of the engine's save stream, only it copied out; the wasted
+    version of /data_a (layer 1) is checked against Python's tarfile reading the same layer of a save."""
+    from imgtui.layers.files import NotFound, from_archive_source
+
+    analysis = engine.analyze(wasteful, lambda d: None, lambda: False, LayerCache(tmp_path / "cache"))
+    assert len(analysis.keys) == 4
+    extract = from_archive_source(lambda: engine.save_stream(wasteful), analysis.keys)
+    out = io.BytesIO()
+    assert extract(2, "/opaq/r", out, lambda: False, None) == 2 and out.getvalue() == b"r\n"
+
+    saved = tmp_path / "saved.tar"
+    engine.save([wasteful], saved, lambda p: None, lambda: False)
+    with tarfile.open(saved) as outer:
+        member = outer.extractfile(analysis.keys[1])
+        with tarfile.open(fileobj=member, mode="r:*") as layer:  # plain or gzip, as the store wrote it
+            expected = layer.extractfile("data_a").read()  # type: ignore[union-attr]
+    assert len(expected) == 2000
+    out = io.BytesIO()
+    assert extract(1, "/data_a", out, lambda: False, None) == 2000 and out.getvalue() == expected
+    out = io.BytesIO()
+    assert extract(1, "/data_a", out, lambda: False, 100) == 2000 and out.getvalue() == expected[:100]
+    with pytest.raises(NotFound):
+        extract(3, "/data_a", io.BytesIO(), lambda: False, None)  # layer 3 only wrote /again
+
+
 def analyze_cli(docker_host: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "CI"))}
     env.update(DOCKER_HOST=docker_host, IMGTUI_CACHE=str((cwd or Path("/tmp")) / "layer-cache"))
@@ -153,8 +180,11 @@ async def test_enter_on_a_layer_opens_its_contents(docker_host: str, wasteful: s
                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """The images view: enter on the layer that deleted things opens what it changed; w shows the waste; the
     filter narrows paths; escape comes back. Read through the job bar, cached for the second open."""
+    from textual.widgets import Input, Log
+
     from imgtui.ui.app import ImgtuiApp
     from imgtui.ui.screens.contents import ContentsScreen
+    from imgtui.ui.screens.file import FileScreen
     from tests.conftest import wait_for
     from tests.test_removal import open_tag
 
@@ -182,6 +212,26 @@ async def test_enter_on_a_layer_opens_its_contents(docker_host: str, wasteful: s
             and files.nodes["/data_a"].change is Change.MODIFIED
         )
         assert "wasted 3.8 kB" in str(screen.query_one("#contents-summary").render())
+        # e on /opaq/r (the layer wrote "r"): its text, then saved out of the image.
+        tree = screen.entries
+        opaq = next(n for n in tree.root.children if n.data == "/opaq")
+        opaq.expand()
+        await wait_for(pilot, lambda: bool(opaq.children))
+        tree.move_cursor(next(n for n in opaq.children if n.data == "/opaq/r"))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, FileScreen) and app.screen.query_one(Log).lines)
+        shown = app.screen
+        assert isinstance(shown, FileScreen) and list(shown.query_one(Log).lines) == ["r"]
+        await pilot.press("s")
+        field = shown.query_one("#file-save", Input)
+        assert field.has_focus and field.value == str(Path.cwd() / "r"), "the working folder, its own name"
+        field.value = str(tmp_path / "r.out")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (tmp_path / "r.out").exists() and not shown.saving)
+        assert (tmp_path / "r.out").read_bytes() == b"r\n"
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.out")] == [], "no temporary left"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
         await pilot.press("w")
         await wait_for(pilot, lambda: screen.scope == "wasted" and screen.files is not None)
         assert screen.files is not None and screen.files.nodes["/"].size == 3753
@@ -190,6 +240,11 @@ async def test_enter_on_a_layer_opens_its_contents(docker_host: str, wasteful: s
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: app.screen is app.images)
         assert not app.images.job_bar.busy
+        # Again: the analysis kept in memory, no job, not even the disk cache read.
+        shutil.rmtree(tmp_path / "cache")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContentsScreen) and app.screen.files is not None)
+        assert not app.images.job_bar.busy and not (tmp_path / "cache").exists()
     engine.close()
 
 
@@ -221,6 +276,14 @@ def test_from_the_registry_without_a_pull(
     assert again.wasted_bytes == 3753
     assert blobs == [], "every layer from the cache, the config from the client's own"
     assert {i["Id"] for i in api.images(all=True)} == before, "nothing was pulled into the engine"
+
+    from imgtui.layers.files import from_registry_blobs
+
+    out = io.BytesIO()
+    assert from_registry_blobs(registry, repo, again.keys)(2, "/opaq/r", out, lambda: False, None) == 2
+    assert out.getvalue() == b"r\n" and blobs == [
+        f"http://{sandbox.registry}/v2/{repo}/blobs/{again.keys[2]}"
+    ]
 
     cli = analyze_cli(docker_host, f"{sandbox.registry}/{repo}:1", "--json", "-", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr

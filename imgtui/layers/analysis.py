@@ -55,8 +55,13 @@ class VisibleTree:
         return gone
 
 
-def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = ()) -> Analysis:
-    """Apply `layers` (bottom first) in order; `commands` are their history's created-by lines."""
+ADDED, MODIFIED = Change.ADDED, Change.MODIFIED
+
+
+def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = (),
+            keys: Sequence[str] = ()) -> Analysis:  # fmt: skip
+    """Apply `layers` (bottom first) in order; `commands` are their history's created-by lines, `keys`
+    where each is in its source."""
     tree = VisibleTree()
     wasted: list[Wasted] = []
     done: list[Layer] = []
@@ -78,17 +83,29 @@ def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = (
             changes.extend(Changed(entry, Change.REMOVED) for entry, _ in gone if entry.path == path)
             if not any(entry.path == path for entry, _ in gone):
                 changes.append(Changed(Entry(path, Kind.FILE, 0, 0, 0, 0), Change.REMOVED))
+        # VisibleTree.add, inlined: this loop runs once per entry of the image (200,000 in the benchmark).
+        visible, children, append = tree.visible, tree.children, changes.append
         for entry in layer.entries:
-            before = tree.add(entry, index)
+            path = entry.path
+            before = visible.get(path)
+            if before is not None and before[0].kind is Kind.DIR and entry.kind is not Kind.DIR:
+                tree.take_under(path)
+            visible[path] = (entry, index)
+            parent = path[: path.rfind("/")] or "/"
+            siblings = children.get(parent)
+            if siblings is None:
+                siblings = children[parent] = set()
+            siblings.add(path)
             if before is None:
-                changes.append(Changed(entry, Change.ADDED))
+                append(Changed(entry, ADDED))
                 continue
-            changes.append(Changed(entry, Change.MODIFIED))
-            hide([before])
+            append(Changed(entry, MODIFIED))
+            if before[0].size:
+                wasted.append(Wasted(before[0].path, before[0].size, before[1], index))
         command = commands[index] if index < len(commands) else ""
         done.append(Layer(index, layer.digest, command, tuple(changes), layer.content_bytes))
     wasted.sort(key=lambda w: (-w.bytes, w.path, w.written_by))
-    return Analysis(name, tuple(done), tuple(wasted))
+    return Analysis(name, tuple(done), tuple(wasted), tuple(keys))
 
 
 def commands_of(config: dict[str, object], layers: int) -> list[str]:

@@ -80,6 +80,14 @@ class LayerCache:
     def put_config(self, image_id: str, config: dict[str, Any]) -> None:
         self._write(self._path(image_id, "config"), config)
 
+    def get_keys(self, image_id: str) -> list[str] | None:
+        """Where each of an image's layers is in the engine's save stream (Analysis.keys)."""
+        data = self._read(self._path(image_id, "keys"))
+        return [str(k) for k in data] if isinstance(data, list) else None
+
+    def put_keys(self, image_id: str, keys: list[str]) -> None:
+        self._write(self._path(image_id, "keys"), keys)
+
     def prune(self) -> None:
         """Sweep temporaries left by killed writes, then the least recently used files over the limit."""
         now = time.time()
@@ -118,11 +126,13 @@ def _encode(layer: LayerIndex) -> dict[str, Any]:
 
 
 def _decode(data: dict[str, Any]) -> LayerIndex:
-    targets = data["targets"]
+    count = len(data["paths"])
+    targets = [""] * count
+    for n, target in data["targets"].items():
+        targets[int(n)] = target
+    owners = data["owners"]
     entries = tuple(
-        Entry(path, CODE_KINDS[kind], size, mode, owner[0], owner[1], targets.get(str(n), ""))
-        for n, (path, kind, size, mode, owner) in enumerate(
-            zip(data["paths"], data["kinds"], data["sizes"], data["modes"], data["owners"])
-        )
-    )
+        map(Entry, data["paths"], map(CODE_KINDS.__getitem__, data["kinds"]), data["sizes"], data["modes"],
+            [o[0] for o in owners], [o[1] for o in owners], targets)
+    )  # fmt: skip
     return LayerIndex(data["digest"], entries, tuple(data["removed"]), tuple(data["opaque"]))

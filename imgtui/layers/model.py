@@ -4,6 +4,7 @@ and what an image's layers add up to."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import NamedTuple
 
 from imgtui.record import record
 
@@ -28,9 +29,11 @@ class Change(str, Enum):
     REMOVED = "removed"
 
 
-@record
-class Entry:
-    """One entry of a layer's tar: a path it writes (`/data/b`), with its metadata."""
+class Entry(NamedTuple):
+    """One entry of a layer's tar: a path it writes (`/data/b`), with its metadata.
+
+    A named tuple rather than a record: an image can hold hundreds of thousands, and a tuple is made
+    several times faster than a frozen dataclass (whose fields are each set through object.__setattr__)."""
 
     path: str
     kind: Kind
@@ -60,8 +63,7 @@ class LayerIndex:
         return sum(e.size for e in self.entries)
 
 
-@record
-class Changed:
+class Changed(NamedTuple):
     """An entry as the image's history sees it: added, modified (the path was there already), or removed."""
 
     entry: Entry
@@ -104,6 +106,9 @@ class Analysis:
     layers: tuple[Layer, ...]
     wasted: tuple[Wasted, ...]
     """Every hidden file version, biggest first."""
+    keys: tuple[str, ...] = ()
+    """Where each layer is in its source, for reading one file out of it (imgtui/layers/files.py): the
+    member of the archive stream (`blobs/sha256/…`, `…/layer.tar`) or the registry blob digest."""
 
     @property
     def size_bytes(self) -> int:

@@ -138,9 +138,9 @@ class Archive:
             raise LayerError(f"the archive names {key} but does not hold it")
         return self.layers[key]
 
-    def image(self, name: str | None = None) -> tuple[list[LayerIndex], dict[str, Any]]:
+    def image(self, name: str | None = None) -> tuple[list[LayerIndex], dict[str, Any], list[str]]:
         """The layers of the archive's image (the one named `name`, else the first), bottom first, with
-        their diff IDs as digests, and the image config."""
+        their diff IDs as digests; the image config; and the member holding each layer (links followed)."""
         manifest = self.json.get("manifest.json")
         if isinstance(manifest, list) and manifest:
             chosen = next((m for m in manifest if name and name in (m.get("RepoTags") or ())), manifest[0])
@@ -153,12 +153,13 @@ class Archive:
         else:
             raise LayerError("not an image archive: no manifest.json and no index.json")
         layers = [self.layer(k) for k in keys]
+        keys = [self.links.get(k, k) for k in keys]
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         if len(diff_ids) == len(layers):
             layers = [
                 LayerIndex(str(d), la.entries, la.removed, la.opaque) for d, la in zip(diff_ids, layers)
             ]
-        return layers, config
+        return layers, config, keys
 
     def _pick_manifest(self, index: dict[str, Any], name: str | None) -> dict[str, Any]:
         entries = [m for m in index.get("manifests") or () if isinstance(m, dict)]

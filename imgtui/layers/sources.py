@@ -36,8 +36,9 @@ def _after(report: Report, before: int, done: int) -> None:
 
 def from_stream(
     raw: IO[bytes], name: str | None = None, report: Report = _quiet, stop: Stop = _never
-) -> tuple[list[LayerIndex], dict[str, Any]]:
-    """One pass over an archive stream: the named image's layers (bottom first) and its config."""
+) -> tuple[list[LayerIndex], dict[str, Any], list[str]]:
+    """One pass over an archive stream: the named image's layers (bottom first), its config, and the member
+    holding each layer."""
     return read_archive(Counted(raw, report, stop)).image(name)  # type: ignore[arg-type]
 
 
@@ -49,8 +50,8 @@ def from_file(
     if not source.is_file():
         raise LayerError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     with source.open("rb") as raw:
-        layers, config = from_stream(raw, name, report, stop)
-    return analyze(name or source.name, layers, commands_of(config, len(layers)))
+        layers, config, keys = from_stream(raw, name, report, stop)
+    return analyze(name or source.name, layers, commands_of(config, len(layers)), keys)
 
 
 def from_engine(
@@ -66,20 +67,22 @@ def from_engine(
     image_id = str(image.get("Id") or name)
     diff_ids = [str(d) for d in (image.get("RootFS") or {}).get("Layers") or ()]
     config = cache.get_config(image_id) if cache else None
-    cached = [cache.get(d) for d in diff_ids] if cache and config is not None else []
-    if config is not None and diff_ids and all(layer is not None for layer in cached):
+    keys = cache.get_keys(image_id) if cache and config is not None else None
+    cached = [cache.get(d) for d in diff_ids] if cache and keys is not None else []
+    if config is not None and keys is not None and diff_ids and all(layer is not None for layer in cached):
         layers = [layer for layer in cached if layer is not None]
     else:
         raw = open_save()
         try:
-            layers, config = from_stream(raw, name if name != image_id else None, report, stop)
+            layers, config, keys = from_stream(raw, name if name != image_id else None, report, stop)
         finally:
             raw.close()
         if cache is not None:
             for layer in layers:
                 cache.put(layer.digest, layer)
             cache.put_config(image_id, config)
-    return analyze(name, layers, commands_of(config, len(layers)))
+            cache.put_keys(image_id, keys)
+    return analyze(name, layers, commands_of(config, len(layers)), keys)
 
 
 def from_registry(
@@ -127,4 +130,4 @@ def from_registry(
             report(before)
     except RegistryError as exc:
         raise LayerError(str(exc)) from exc
-    return analyze(name, layers, commands_of(config, len(layers)))
+    return analyze(name, layers, commands_of(config, len(layers)), [blob for blob, _ in manifest.layers])

@@ -4,59 +4,75 @@ each with directory sizes summed, children listed by name or size, and a path fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
 
 from imgtui.layers.model import Analysis, Change, Entry, Kind, parent_of
 
 
-@dataclass
 class Node:
-    path: str
-    kind: Kind
-    size: int
-    """A file's bytes; a directory's: every file under it."""
-    change: Change | None = None
-    wasted: int = 0
-    """Bytes of versions of this path (or, for a directory, under it) that the image does not show."""
-    layer: int = -1
-    """The layer that wrote this version."""
-    origin: str = ""
-    """That layer's digest: two images' files from one layer digest are the same file."""
-    target: str = ""
-    children: list[str] = field(default_factory=list)
+    """One path of a tree. A plain class with slots: a tree of a whole image has a node per path."""
+
+    __slots__ = ("path", "kind", "size", "change", "wasted", "layer", "origin", "target", "children")
+
+    def __init__(self, path: str, kind: Kind, size: int = 0) -> None:
+        self.path = path
+        self.kind = kind
+        self.size = size
+        """A file's bytes; a directory's: every file under it."""
+        self.change: Change | None = None
+        self.wasted = 0
+        """Bytes of versions of this path (or, for a directory, under it) that the image does not show."""
+        self.layer = -1
+        """The layer that wrote this version."""
+        self.origin = ""
+        """That layer's digest: two images' files from one layer digest are the same file."""
+        self.target = ""
+        self.children: list[str] = []
 
 
 class FileTree:
     """Nodes by path, `/` at the root; directories that only lead to a change are made up on the way."""
 
     def __init__(self) -> None:
-        self.nodes: dict[str, Node] = {"/": Node("/", Kind.DIR, 0)}
+        self.nodes: dict[str, Node] = {"/": Node("/", Kind.DIR)}
 
     def put(self, entry: Entry, change: Change | None, layer: int, wasted: int = 0, origin: str = "") -> None:
-        node = self.nodes.get(entry.path)
+        nodes = self.nodes
+        path = entry.path
+        node = nodes.get(path)
         if node is None:
-            node = self.nodes[entry.path] = Node(entry.path, entry.kind, 0)
-            self._link(entry.path)
-        node.kind, node.change, node.layer, node.target = entry.kind, change, layer, entry.target
-        node.origin = origin
+            node = nodes[path] = Node(path, entry.kind)
+            # link it to its parent, making up the directories on the way that no entry of its own lists
+            child = path
+            while True:
+                parent = child[: child.rfind("/")] or "/"
+                above = nodes.get(parent)
+                if above is not None:
+                    above.children.append(child)
+                    break
+                above = nodes[parent] = Node(parent, Kind.DIR)
+                above.children.append(child)
+                child = parent
+        node.kind, node.change, node.layer, node.target, node.origin = (
+            entry.kind,
+            change,
+            layer,
+            entry.target,
+            origin,
+        )
         if entry.kind is not Kind.DIR:
             node.size = entry.size
         node.wasted += wasted
 
-    def _link(self, path: str) -> None:
-        parent = parent_of(path)
-        if parent not in self.nodes:
-            self.nodes[parent] = Node(parent, Kind.DIR, 0)
-            self._link(parent)
-        self.nodes[parent].children.append(path)
-
     def finish(self) -> FileTree:
         """Sum sizes and wasted bytes into the directories, deepest first."""
-        for path in sorted(self.nodes, key=lambda p: 0 if p == "/" else p.count("/"), reverse=True):
-            node = self.nodes[path]
-            if node.kind is Kind.DIR:
-                node.size = sum(self.nodes[c].size for c in node.children)
-                node.wasted += sum(self.nodes[c].wasted for c in node.children)
+        nodes = self.nodes
+        for path in sorted(nodes, key=lambda p: 0 if p == "/" else p.count("/"), reverse=True):
+            node = nodes[path]
+            if node.kind is Kind.DIR and node.children:
+                kids = [nodes[c] for c in node.children]
+                node.size = sum(k.size for k in kids)
+                node.wasted += sum(k.wasted for k in kids)
         return self
 
     def children(self, path: str, by_size: bool = False, only: set[str] | None = None) -> list[Node]:
@@ -131,6 +147,42 @@ def _wasted_by_path(analysis: Analysis, written_by: int) -> dict[str, int]:
         if w.written_by == written_by:
             found[w.path] = found.get(w.path, 0) + w.bytes
     return found
+
+
+class Trees:
+    """An analysis with the trees built from it so far, the last few kept: going back to a layer, or opening
+    the image again in the same session, shows its tree with nothing to build. Safe to use from a worker
+    thread and the UI at once (each step is one dict operation under the GIL; two threads building the same
+    tree at once build it twice, the same)."""
+
+    def __init__(self, analysis: Analysis, keep: int = 4) -> None:
+        self.analysis = analysis
+        self.keep = keep
+        self._built: OrderedDict[tuple[str, int], FileTree] = OrderedDict()
+
+    def built(self, scope: str, index: int) -> FileTree | None:
+        """The tree if it is built already, else None (nothing is built here)."""
+        key = (scope, 0 if scope == "wasted" else index)
+        tree = self._built.get(key)
+        if tree is not None:
+            self._built[key] = self._built.pop(key)  # recently used
+        return tree
+
+    def build(self, scope: str, index: int) -> FileTree:
+        """`layer` (what layer `index` changed), `filesystem` (as of layer `index`) or `wasted`."""
+        tree = self.built(scope, index)
+        if tree is not None:
+            return tree
+        if scope == "layer":
+            tree = layer_changes(self.analysis, index)
+        elif scope == "filesystem":
+            tree = filesystem_at(self.analysis, index)
+        else:
+            tree = wasted_tree(self.analysis)
+        self._built[(scope, 0 if scope == "wasted" else index)] = tree
+        while len(self._built) > self.keep:
+            self._built.pop(next(iter(self._built)), None)
+        return tree
 
 
 def diff(left: FileTree, right: FileTree) -> list[tuple[str, str, int, int]]:

@@ -8,12 +8,15 @@ import hashlib
 import io
 import json
 import os
+import random
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-CHUNK = bytes(range(256)) * 256
+BLOCK = random.Random(4711).randbytes(1 << 20)
+"""File contents are slices of one block of random bytes: what gzip cannot shrink (its window is 32 KiB), as
+most of a real image's bytes, so that a registry's blobs are as big as the layers."""
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,9 @@ class BigImage:
     """The exact wasted bytes of the image."""
 
 
-def _body(size: int) -> io.BytesIO:
-    return io.BytesIO((CHUNK * (size // len(CHUNK) + 1))[:size])
+def _body(size: int, n: int) -> io.BytesIO:
+    start = (n * 7919) % (len(BLOCK) - size) if size < len(BLOCK) else 0
+    return io.BytesIO((BLOCK * (size // len(BLOCK) + 1))[start : start + size])
 
 
 def _layer(path: Path, members: list[tuple[str, int]]) -> str:
@@ -50,7 +54,7 @@ def _layer(path: Path, members: list[tuple[str, int]]) -> str:
         tarfile.open(fileobj=Hashing(raw), mode="w|", format=tarfile.GNU_FORMAT) as tar,
     ):  # type: ignore[arg-type]
         dirs: set[str] = set()
-        for name, size in members:
+        for n, (name, size) in enumerate(members):
             parent = os.path.dirname(name)
             if parent and parent not in dirs:
                 info = tarfile.TarInfo(parent)
@@ -59,7 +63,7 @@ def _layer(path: Path, members: list[tuple[str, int]]) -> str:
                 dirs.add(parent)
             info = tarfile.TarInfo(name)
             info.size, info.mode = max(size, 0), 0o644
-            tar.addfile(info, _body(info.size))
+            tar.addfile(info, _body(info.size, n))
     return "sha256:" + digest.hexdigest()
 
 

@@ -31,6 +31,7 @@ class Where(Enum):
     INSPECT = "inspect view"
     SEARCH = "search results"
     CONTENTS = "layer contents"
+    FILE = "a file of a layer"
     DIALOG = "dialogs"
 
 
@@ -65,7 +66,7 @@ SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape
 
 # Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
-INS, DLG, SRCH, CON = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS
+INS, DLG, SRCH, CON, FIL = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS, Where.FILE
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -155,7 +156,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("change_kind", "k", CON, "only added, modified, removed entries, or all", "screen", "Kind"),
     Command("sort_contents", "s", CON, "sort by size or by name", "screen", "Sort"),
     Command("filter_contents", "slash", CON, "filter paths as you type", "screen", "Filter"),
+    Command("extract", "e", CON, "on a file: show its text, or save it out of the image (only it is read)",
+            "screen", "Show / save"),
     Command("close_contents", "escape", CON, "back (or clear the filter)", "screen", "Back"),
+    # A file of a layer.
+    Command("save_file", "s", FIL, "save the whole file (to the working folder unless told otherwise)",
+            "screen", "Save"),
+    Command("close_file", "escape", FIL, "cancel the save, or back to the contents", "screen", "Back"),
     # Search results.
     Command("pull_result", "enter", SRCH, "pull the selected result", "screen", "Pull"),
     Command("close_search", "escape", SRCH, "back", "screen", "Back"),

@@ -10,8 +10,8 @@ def sentence(error: BaseException | None) -> str:
     """What the App's worker-error handler shows and logs."""
     if error is None:
         return "unknown error"
-    if type(error).__module__.startswith("imgtui.registry"):
-        return str(error)  # RegistryError and its kinds are worded for the user already
+    if type(error).__module__.startswith(("imgtui.registry", "imgtui.layers")):
+        return str(error)  # RegistryError, LayerError and their kinds are worded for the user already
     return describe(error)
 
 

@@ -13,6 +13,8 @@ from textual.message import Message
 from imgtui.engine import OutcomeLine, Tag
 from imgtui.engine.transfer import Progress
 from imgtui.layers import Analysis
+from imgtui.layers.files import from_archive_source
+from imgtui.layers.tree import Trees
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.contents import ContentsScreen
@@ -21,11 +23,17 @@ from imgtui.ui.screens.contents import ContentsScreen
 class Contents(Feature):
     """enter on a layer, or Layer contents in the palette."""
 
+    last: tuple[str, Trees] | None = None
+    """The image read last (its ID, its analysis and the trees built of it), kept in memory: going back to
+    the images and into one of its layers opens at once, with no read, not even of the disk cache. Only one:
+    the analysis of a big image takes about as much memory as the rest of the app."""
+
     @dataclass
     class Read(Message):
         analysis: Analysis
         command: str
         """The created-by of the layer the cursor was on: the view opens at it."""
+        image_id: str
 
     @dataclass
     class Progressed(Message, bubble=False):
@@ -45,11 +53,15 @@ class Contents(Feature):
         if tag is None:
             return
         layer = view.layer_table.current
+        command = layer.created_by if layer is not None else ""
+        if self.last is not None and self.last[0] == tag.image.id:
+            self.post_message(self.Read(self.last[1].analysis, command, tag.image.id))
+            return
         stop = view.job_bar.begin(f"reading the layers of {tag.ref}")
         if stop is None:
             self.notify("A job is running; x cancels it", severity="warning")
             return
-        self.read(tag, layer.created_by if layer is not None else "", stop)
+        self.read(tag, command, stop)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Reading layers")
     def read(self, tag: Tag, command: str, stop: threading.Event) -> None:
@@ -68,7 +80,7 @@ class Contents(Feature):
             return
         finally:
             self.post_message(self.Ended())
-        self.post_message(self.Read(analysis, command))
+        self.post_message(self.Read(analysis, command, tag.image.id))
 
     def on_contents_progressed(self, message: Progressed) -> None:
         self.view.job_bar.show(message.progress)
@@ -78,4 +90,8 @@ class Contents(Feature):
 
     def on_contents_read(self, message: Read) -> None:
         analysis = message.analysis
-        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(message.command)))
+        if self.last is None or self.last[1].analysis is not analysis:
+            self.last = (message.image_id, Trees(analysis))
+        engine, name = self.view.engine, message.image_id
+        extract = from_archive_source(lambda: engine.save_stream(name), analysis.keys)
+        self.app.push_screen(ContentsScreen(self.last[1], analysis.layer_of(message.command), extract))

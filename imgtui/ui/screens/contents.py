@@ -20,9 +20,11 @@ from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from imgtui.layers import Analysis, Change, Kind
-from imgtui.layers.tree import FileTree, Node, filesystem_at, layer_changes, wasted_tree
+from imgtui.layers.files import Extract
+from imgtui.layers.tree import FileTree, Node, Trees
 from imgtui.ui import commands
 from imgtui.ui.commands import Where
+from imgtui.ui.screens.file import FileScreen
 
 SCOPES = ("layer", "filesystem", "wasted")
 SCOPE_WORDS = {"layer": "what this layer changed", "filesystem": "the filesystem as of this layer",
@@ -48,9 +50,14 @@ class ContentsScreen(Screen[None]):
         only: set[str] | None
         generation: int
 
-    def __init__(self, analysis: Analysis, index: int) -> None:
+    def __init__(self, analysis: Analysis | Trees, index: int, extract: Extract | None = None) -> None:
+        """`analysis`, or a Trees of it that keeps the trees built for it (the images view keeps one per
+        session, so that opening the same image again has nothing to build); `extract` reads one file out of
+        one of its layers (`e`)."""
         super().__init__()
-        self.analysis = analysis
+        self.extract = extract
+        self.trees = analysis if isinstance(analysis, Trees) else Trees(analysis)
+        self.analysis = self.trees.analysis
         self.index = index
         self.scope = "layer"
         self.by_size = True
@@ -86,6 +93,10 @@ class ContentsScreen(Screen[None]):
     def rebuild(self) -> None:
         self._generation += 1
         self.files = None
+        built = self.trees.built(self.scope, self.index)
+        if built is not None and not self.filter_text and self.kind is None:
+            self._show(built, None)  # nothing to build: shown in this frame
+            return
         self.entries.clear()
         self.entries.root.set_label("reading …")
         self._summary()
@@ -93,12 +104,7 @@ class ContentsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="contents", exit_on_error=False, description="Building the tree")
     def build(self, scope: str, index: int, kind: Change | None, text: str, generation: int) -> None:
-        if scope == "layer":
-            files = layer_changes(self.analysis, index)
-        elif scope == "filesystem":
-            files = filesystem_at(self.analysis, index)
-        else:
-            files = wasted_tree(self.analysis)
+        files = self.trees.build(scope, index)
         only = files.matching(text) if text else None
         if kind is not None:
             chosen = files.of_change(kind)
@@ -108,10 +114,14 @@ class ContentsScreen(Screen[None]):
     def on_contents_screen_built(self, message: Built) -> None:
         if message.generation != self._generation:
             return  # a newer view was asked for meanwhile
-        self.files, self.only = message.tree, message.only
+        self._show(message.tree, message.only)
+
+    def _show(self, files: FileTree, only: set[str] | None) -> None:
+        self.files, self.only = files, only
         self.entries.clear()
         self._fill(self.entries.root)
         self.entries.root.expand()
+        self.entries.cursor_line = 0  # on the first entry: e and enter act on something shown
         self._summary()
 
     def _fill(self, node: TreeNode[str], start: int = 0) -> None:
@@ -212,6 +222,28 @@ class ContentsScreen(Screen[None]):
         field = self.query_one("#contents-filter", Input)
         field.add_class("shown")
         field.focus()
+
+    def command_extract(self) -> None:
+        """e: the file under the cursor, from the layer that wrote the version shown."""
+        cursor = self.entries.cursor_node
+        node = self.files.nodes.get(cursor.data or "") if self.files is not None and cursor else None
+        if self.extract is None:
+            return
+        if node is None:
+            self.notify("Move to a file first.", severity="warning")
+            return
+        if node.kind is Kind.DIR:
+            self.notify("A directory: e shows or saves a file.", severity="warning")
+        elif node.change is Change.REMOVED and self.scope != "wasted":
+            self.notify("This layer removes it: [ goes to the layers below, where it is.", severity="warning")
+        elif node.kind is Kind.SYMLINK:
+            self.notify(f"A symbolic link to {node.target}: open that file instead.", severity="warning")
+        elif node.kind not in (Kind.FILE, Kind.HARDLINK) or node.layer < 0:
+            self.notify(f"A {node.kind.value}: it holds no content to show.", severity="warning")
+        else:
+            # A hard link's data is its target's, an earlier member of the same layer's tar.
+            path = node.target if node.kind is Kind.HARDLINK else node.path
+            self.app.push_screen(FileScreen(self.extract, node.layer, path, node.size))
 
     def command_close_contents(self) -> None:
         """Escape: clears and closes the filter line when it has focus, else goes back."""

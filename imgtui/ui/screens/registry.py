@@ -295,13 +295,15 @@ class RegistryScreen(Screen[None]):
         analysis = from_registry(
             self.registry, repository, reference, LayerCache(), report, lambda: not self.is_attached
         )
-        self.app.call_from_thread(self._show_contents, analysis, command)
+        self.app.call_from_thread(self._show_contents, analysis, command, repository)
 
-    def _show_contents(self, analysis: Analysis, command: str) -> None:
+    def _show_contents(self, analysis: Analysis, command: str, repository: str) -> None:
+        from imgtui.layers.files import from_registry_blobs
         from imgtui.ui.screens.contents import ContentsScreen
 
         self._status()
-        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(command)))
+        extract = from_registry_blobs(self.registry, repository, analysis.keys)
+        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(command), extract))
 
     def chain_follow(self, pane: int) -> None:
         if pane == 0:
