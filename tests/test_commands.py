@@ -8,6 +8,7 @@ from pathlib import Path
 from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.commands import COMMANDS, Where
+from imgtui.ui.screens.compare import CompareScreen
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.contents import ContentsScreen
 from imgtui.ui.screens.file import FileScreen
@@ -19,7 +20,7 @@ from imgtui.ui.screens.search import SearchScreen
 
 SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
                                                     InspectScreen, SearchScreen, ContentsScreen,
-                                                    FileScreen)}  # fmt: skip
+                                                    FileScreen, CompareScreen)}  # fmt: skip
 SCREENS[Where.EVERYWHERE] = ImgtuiApp
 FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 

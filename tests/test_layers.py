@@ -133,3 +133,27 @@ def test_trees_of_a_layer_the_filesystem_and_the_waste() -> None:
         ("/data/a", "changed", 2000, 5000),
         ("/new", "only right", 0, 7),
     ]
+
+
+def test_comparing_two_images_skips_what_they_share() -> None:
+    """A rebuild: the same base, then another top layer. Only files the tops touched are compared; a file of
+    the base that a top removed counts; sizes exact; same size from another layer is `rewritten`."""
+    from imgtui.layers.compare import CHANGED, ONLY_LEFT, ONLY_RIGHT, REWRITTEN, compare
+
+    base = read_layer(layer(("etc", None), ("etc/os", b"o" * 100), ("cache", None), ("cache/x", b"x" * 400)),
+                      "sha256:base")  # fmt: skip
+    old = read_layer(
+        layer(("app", None), ("app/VERSION", b"version 1\n"), ("app/big", b"b" * 3000)), "sha256:o"
+    )
+    new = read_layer(layer(("app", None), ("app/VERSION", b"version 2\n"), ("app/big", b"b" * 1000),
+                           ("app/new", b"n" * 7), (".wh.cache", b"")), "sha256:n")  # fmt: skip
+    result = compare(analyze("app:old", [base, old]), analyze("app:latest", [base, new]))
+    assert result.shared_layers == 1
+    assert [(d.path, d.what, d.left_bytes, d.right_bytes) for d in result.differences] == [
+        ("/app/big", CHANGED, 3000, 1000),
+        ("/cache/x", ONLY_LEFT, 400, 0),
+        ("/app/new", ONLY_RIGHT, 0, 7),
+        ("/app/VERSION", REWRITTEN, 10, 10),
+    ]
+    assert result.delta == -2000 - 400 + 7
+    assert "/etc/os" not in {d.path for d in result.differences}, "the shared base's file is not compared"

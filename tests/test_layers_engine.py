@@ -288,3 +288,42 @@ def test_from_the_registry_without_a_pull(
     cli = analyze_cli(docker_host, f"{sandbox.registry}/{repo}:1", "--json", "-", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr
     assert '"wasted_bytes": 3753' in cli.stdout
+
+
+async def test_compare_two_marked_tags(docker_host: str, wasteful: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """space on wasteful/app:2, cursor on :3, =: the three layers they share are skipped; the one file the
+    top layer of :3 wrote (it re-adds /again, 70 bytes) is the difference."""
+    from imgtui.layers.compare import ONLY_RIGHT
+    from imgtui.ui.app import ImgtuiApp
+    from imgtui.ui.screens.compare import CompareScreen
+    from tests.conftest import wait_for
+    from tests.test_removal import open_tag
+
+    monkeypatch.setenv("IMGTUI_CACHE", str(tmp_path / "cache"))
+    engine = Engine.connect(docker_host)
+    app = ImgtuiApp(engine)
+    repo = wasteful.split(":")[0]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        await open_tag(pilot, app, repo, "2")
+        await pilot.press("space")
+        await pilot.press("home")
+        while app.images.tags.current is not None and app.images.tags.current.tag != "3":
+            await pilot.press("j")
+        await pilot.press("equals_sign")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), timeout=60)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        result = screen.comparison
+        assert (result.left, result.right, result.shared_layers) == (f"{repo}:2", f"{repo}:3", 3)
+        assert [(d.path, d.what, d.left_bytes, d.right_bytes) for d in result.differences] == [
+            ("/again", ONLY_RIGHT, 0, 70)
+        ]
+        summary = str(screen.query_one("#compare-summary").render())
+        assert "3 shared layers skipped · 1 file differs: 1 only in B" in summary and summary.endswith(
+            "B holds +70 B"
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.images)
+    engine.close()

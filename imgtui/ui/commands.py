@@ -32,6 +32,7 @@ class Where(Enum):
     SEARCH = "search results"
     CONTENTS = "layer contents"
     FILE = "a file of a layer"
+    COMPARE = "image comparison"
     DIALOG = "dialogs"
 
 
@@ -67,6 +68,7 @@ SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape
 # Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
 INS, DLG, SRCH, CON, FIL = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS, Where.FILE
+CMP = Where.COMPARE
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -87,6 +89,8 @@ COMMANDS: tuple[Command, ...] = (
             "containers", "Containers", "Containers"),
     Command("contents", "enter", IM, "on a layer: what is inside the image's layers (read once, then cached)",
             "contents", palette="Layer contents", bind=False),
+    Command("compare", "equals_sign", IM, "compare the files of the two marked tags (space marks)",
+            "contents", palette="Compare two images", shown="="),
     Command("sort", "s", IM, "sort tags by created, size or name",
             "screen", palette="Sort tags", bind=False),
     # Making and moving images: one job at a time, in the job bar.
@@ -163,6 +167,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("save_file", "s", FIL, "save the whole file (to the working folder unless told otherwise)",
             "screen", "Save"),
     Command("close_file", "escape", FIL, "cancel the save, or back to the contents", "screen", "Back"),
+    # Two images compared.
+    Command("close_compare", "escape", CMP, "back to the images", "screen", "Back"),
     # Search results.
     Command("pull_result", "enter", SRCH, "pull the selected result", "screen", "Pull"),
     Command("close_search", "escape", SRCH, "back", "screen", "Back"),

@@ -11,12 +11,15 @@ from textual import work
 from textual.message import Message
 
 from imgtui.engine import OutcomeLine, Tag
+from imgtui.engine.models import NONE, short_id
 from imgtui.engine.transfer import Progress
 from imgtui.layers import Analysis
+from imgtui.layers.compare import Comparison
 from imgtui.layers.files import from_archive_source
 from imgtui.layers.tree import Trees
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
+from imgtui.ui.screens.compare import CompareScreen
 from imgtui.ui.screens.contents import ContentsScreen
 
 
@@ -34,6 +37,11 @@ class Contents(Feature):
         command: str
         """The created-by of the layer the cursor was on: the view opens at it."""
         image_id: str
+
+    @dataclass
+    class Compared(Message):
+        comparison: Comparison
+        labels: tuple[str, str]
 
     @dataclass
     class Progressed(Message, bubble=False):
@@ -82,6 +90,61 @@ class Contents(Feature):
             self.post_message(self.Ended())
         self.post_message(self.Read(analysis, command, tag.image.id))
 
+    # -- = : two images compared ----------------------------------------------------------------------
+    def command_compare(self) -> None:
+        """Compare the files of the two marked tags (or the one marked and the selected one)."""
+        view = self.view
+        view.sync_panes()
+        marked = view.tags.marked
+        chosen = [
+            t for repo in view.catalog.repositories() for t in repo.tags if view.tags.item_key(t) in marked
+        ]
+        current = view.tags.current
+        if len(chosen) == 1 and current is not None and current.image.id != chosen[0].image.id:
+            chosen.append(current)
+        if len(chosen) != 2:
+            self.notify("Mark two tags with space (in any repositories), then = compares their files.",
+                        severity="warning")  # fmt: skip
+            return
+        left, right = sorted(chosen, key=lambda t: t.image.created)  # A: the older
+        if left.image.id == right.image.id:
+            self.notify(f"{left.ref} and {right.ref} are the same image.", severity="warning")
+            return
+        stop = view.job_bar.begin(f"comparing {left.ref} and {right.ref}")
+        if stop is None:
+            self.notify("A job is running; x cancels it", severity="warning")
+            return
+        self.compare(left, right, stop)
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Comparing images")
+    def compare(self, left: Tag, right: Tag, stop: threading.Event) -> None:
+        from imgtui.layers import Cancelled
+        from imgtui.layers.cache import LayerCache
+        from imgtui.layers.compare import compare
+
+        analyses = []
+        try:
+            for tag in (left, right):
+                what = f"reading the layers of {tag.ref}"
+
+                def report(done: int, what: str = what, total: int = tag.image.size) -> None:
+                    self.post_message(self.Progressed(Progress(what, done, max(total, done))))
+
+                analyses.append(self.view.engine.analyze(tag.ref, report, stop.is_set, LayerCache()))
+        except Cancelled:
+            self.post_message(
+                Outcome([OutcomeLine("info", f"Cancelled comparing {left.ref} and {right.ref}")])
+            )
+            return
+        finally:
+            self.post_message(self.Ended())
+        first, second = analyses
+        labels = (_label(left), _label(right))
+        self.post_message(self.Compared(compare(first, second), labels))
+
+    def on_contents_compared(self, message: Compared) -> None:
+        self.app.push_screen(CompareScreen(message.comparison, message.labels))
+
     def on_contents_progressed(self, message: Progressed) -> None:
         self.view.job_bar.show(message.progress)
 
@@ -95,3 +158,9 @@ class Contents(Feature):
         engine, name = self.view.engine, message.image_id
         extract = from_archive_source(lambda: engine.save_stream(name), analysis.keys)
         self.app.push_screen(ContentsScreen(self.last[1], analysis.layer_of(message.command), extract))
+
+
+def _label(tag: Tag) -> str:
+    when = tag.image.created.strftime("%Y-%m-%d %H:%M")
+    name = tag.ref if tag.repository != NONE else "<none> (dangling)"
+    return f"{name} · {short_id(tag.image.id)} · created {when}"
