@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -327,3 +328,45 @@ async def test_compare_two_marked_tags(docker_host: str, wasteful: str, tmp_path
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.images)
     engine.close()
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Podman API service (imgtui/sandbox/podman.py); yields its DOCKER_HOST."""
+    from imgtui.sandbox.podman import PodmanService
+
+    service = PodmanService(Path(tempfile.mkdtemp(prefix="imgtui-podman-", dir="/tmp"))).start()
+    yield service.docker_host
+    service.stop()
+    shutil.rmtree(service.state, ignore_errors=True)
+
+
+def test_from_podman_through_its_docker_api(
+    podman: str, engine: Engine, wasteful: str, tmp_path: Path
+) -> None:
+    """The same image loaded into Podman and read through its Docker-compatible API (its save names layers
+    HEX.tar, not N/layer.tar): the same exact waste; one file out of a layer."""
+    from imgtui.layers.files import from_archive_source
+
+    saved = tmp_path / "saved.tar"
+    engine.save([wasteful], saved, lambda p: None, lambda: False)
+    client = docker.APIClient(base_url=podman, version="auto", timeout=120)
+    with saved.open("rb") as data:
+        for _ in client.load_image(data) or []:
+            pass
+    name = f"localhost/{wasteful}"  # Podman qualifies a short name with localhost/
+    # Podman 4.3 names an image loaded from a docker-save archive, not one from an OCI layout (the
+    # containerd store's save): that one it only records in the image's History; name it here.
+    loaded = [i for i in client.images() if name in (i.get("RepoTags") or ()) or any(
+        wasteful in h for h in i.get("History") or ())]  # fmt: skip
+    assert len(loaded) == 1, client.images()
+    if name not in (loaded[0].get("RepoTags") or ()):
+        client.tag(loaded[0]["Id"], name.rsplit(":", 1)[0], name.rsplit(":", 1)[1])
+    client.close()
+    pod = Engine.connect(podman)
+    analysis = pod.analyze(name, lambda d: None, lambda: False, LayerCache(tmp_path / "cache"))
+    check(analysis)
+    out = io.BytesIO()
+    extract = from_archive_source(lambda: pod.save_stream(name), analysis.keys)
+    assert extract(2, "/opaq/r", out, lambda: False, None) == 2 and out.getvalue() == b"r\n"
+    pod.close()

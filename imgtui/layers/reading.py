@@ -211,7 +211,7 @@ def read_archive(raw: IO[bytes]) -> Archive:
                         archive.json[key] = json.loads(head + body.read(header.size))
                     except ValueError:
                         pass
-            elif key.endswith("layer.tar") or key.startswith("blobs/"):
+            elif key.endswith(".tar") or key.startswith("blobs/"):  # docker: N/layer.tar; podman: HEX.tar
                 archive.layers[key] = read_layer(Prepended(head, body), key)
     except TarError as exc:
         raise LayerError(f"not a readable image archive: {exc}") from exc

@@ -21,10 +21,15 @@ class SandboxError(Exception):
     """The sandbox could not be installed, started or seeded; the message says why."""
 
 
-def ensure_installed(log: bool = True) -> None:
-    """apt-get install what is missing, without letting the packages start a system engine."""
+TEST_PACKAGES = {"podman": "podman"}
+"""What only the tests need besides: Podman, for its Docker-compatible API (sandbox/podman.py)."""
+
+
+def ensure_installed(log: bool = True, tests: bool = False) -> None:
+    """apt-get install what is missing (with `tests`, what the tests need too), without letting the
+    packages start a system engine or service."""
     missing = []
-    for binary, package in APT_PACKAGES.items():
+    for binary, package in {**APT_PACKAGES, **(TEST_PACKAGES if tests else {})}.items():
         if binary == "busybox":
             if not BUSYBOX.exists():
                 missing.append(package)
