@@ -105,7 +105,7 @@ def rows(box: Sandbox, repeat: int, scale: float = 1.0) -> list[tuple[str, float
         assert analysis.wasted_bytes == big.wasted
     out.append(("registry image index (vs curl of its blobs)", statistics.median(ours),
                 statistics.median(floor), "s", "≤ 1.3×"))  # fmt: skip
-    out.append(("  the same vs curl | gzip -d of its blobs", statistics.median(ours),
+    out.append(("  the same vs curl piped to gzip -d", statistics.median(ours),
                 statistics.median(inflated), "s", ""))  # fmt: skip
     api.remove_image(f"{registry}:1")
     api.remove_image(big.name)
