@@ -18,9 +18,11 @@ from textual.widgets import Input
 from imgtui.engine import Engine
 from imgtui.registry import Registry
 from imgtui.sandbox import Sandbox, default_state
-from imgtui.sandbox.seed import seed
+from imgtui.sandbox.seed import run_and_commit, seed
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
+from imgtui.ui.screens.compare import CompareScreen
+from imgtui.ui.screens.contents import ContentsScreen
 from imgtui.ui.screens.registry import RegistryScreen
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -137,6 +139,44 @@ async def containerd_removal(pilot: Pilot[None], app: ImgtuiApp) -> None:
     await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
 
 
+WASTE_STEPS = (
+    "mkdir -p /srv/cache && head -c 300000 /dev/urandom > /srv/cache/build.bin && "
+    "head -c 120000 /dev/urandom > /srv/app.bin && echo 'listen 8080' > /srv/app.conf",
+    "rm -r /srv/cache && head -c 150000 /dev/urandom > /srv/app.bin && chmod 600 /srv/app.conf",
+)
+
+
+def wasteful(api: docker.APIClient) -> None:
+    """demo/waste:2: a build cache left in one layer and deleted in the next, a binary rewritten."""
+    if "demo/waste:2" in {n for i in api.images() for n in i.get("RepoTags") or ()}:
+        return
+    run_and_commit(api, "busybox:latest", "waste-1", ["sh", "-c", WASTE_STEPS[0]], "demo/waste", "1",
+                   remove=True)  # fmt: skip
+    run_and_commit(api, "demo/waste:1", "waste-2", ["sh", "-c", WASTE_STEPS[1]], "demo/waste", "2",
+                   remove=True)  # fmt: skip
+
+
+async def contents(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """enter on the layer that deleted the build cache: what it changed, with the waste in the summary."""
+    await to_tag(pilot, app, "demo/waste", "2")
+    table = app.images.layer_table
+    table.focus()
+    await pilot.press("home")
+    await until(pilot, lambda: table.current is not None)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ContentsScreen) and app.screen.files is not None, 60)
+    await pilot.press("down", "right", "down")
+
+
+async def compare_two(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """demo/waste:1 marked, :2 under the cursor, =."""
+    await to_tag(pilot, app, "demo/waste", "1")
+    await pilot.press("space")
+    await to_row(pilot, app.images.tags, lambda t: t.tag == "2")  # type: ignore[attr-defined]
+    await pilot.press("equals_sign")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen), 60)
+
+
 def remote_status(address: str) -> Steps:
     async def steps(pilot: Pilot[None], app: ImgtuiApp) -> None:
         await to_tag(pilot, app, f"{address}/team/tools", "stable")
@@ -167,6 +207,10 @@ async def main() -> None:
     await shoot(host, "registry.svg", (120, 36), in_registry(box.registry, "base/os", platform))
     await shoot(host, "registry-delete.svg", (120, 36), in_registry(box.registry, "team/tools", "v2", "d"))
     await shoot(host, "remote-status.svg", (120, 36), remote_status(box.registry))
+    wasteful(api)
+    await shoot(host, "contents.svg", (120, 36), contents)
+    await shoot(host, "contents-80x24.svg", (80, 24), contents)
+    await shoot(host, "compare.svg", (120, 36), compare_two)
     # The containerd image store (Docker 29's default): the layers pane says its sizes are disk use, and a
     # removal preview says "about".
     store = Sandbox(default_state("trixie-containerd"), "trixie-containerd")

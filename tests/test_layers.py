@@ -110,7 +110,9 @@ def test_trees_of_a_layer_the_filesystem_and_the_waste() -> None:
     second = layer_changes(result, 1)
     assert {p: n.change for p, n in second.nodes.items() if n.change} == {
         "/data/a": Change.MODIFIED, "/cache": Change.REMOVED, "/new": Change.ADDED}  # fmt: skip
-    assert [n.path for n in second.children("/", by_size=True)] == ["/data", "/new", "/cache"]
+    assert second.nodes["/cache"].size == 400, "a removed directory: the bytes it took away"
+    assert second.nodes["/"].size == 5007, "what the layer holds: the removal is not added in"
+    assert [n.path for n in second.children("/", by_size=True)] == ["/data", "/cache", "/new"]
 
     before, after = filesystem_at(result, 0), filesystem_at(result, 1)
     assert "/cache/x" in before.nodes and "/cache/x" not in after.nodes and "/cache" not in after.nodes
@@ -157,3 +159,15 @@ def test_comparing_two_images_skips_what_they_share() -> None:
     ]
     assert result.delta == -2000 - 400 + 7
     assert "/etc/os" not in {d.path for d in result.differences}, "the shared base's file is not compared"
+
+
+def test_a_mode_only_change_is_changed_with_its_detail() -> None:
+    from imgtui.layers.compare import CHANGED, compare
+    from imgtui.layers.model import Entry, Kind, LayerIndex
+
+    base = LayerIndex("sha256:b", (Entry("/run.sh", Kind.FILE, 12, 0o100644, 0, 0),))
+    top = LayerIndex("sha256:t", (Entry("/run.sh", Kind.FILE, 12, 0o100755, 0, 0),))
+    result = compare(analyze("a", [base]), analyze("b", [base, top]))
+    assert [(d.path, d.what, d.detail) for d in result.differences] == [
+        ("/run.sh", CHANGED, "mode 644 → 755")
+    ]

@@ -3,13 +3,14 @@ their final filesystems, with sizes. Layers both share from the bottom hold the 
 comparison starts above them, and a file that one of those layers wrote and that nothing above changed
 is never looked at.
 
-Contents are never read: a file is `changed` when its size, kind or link target differs, `rewritten` when
-only the layer that wrote it differs (same size and kind: its bytes may or may not differ)."""
+Contents are never read: a file is `changed` when its size, kind, link target or mode differs (`detail`
+says which), `rewritten` when only the layer that wrote it differs (same size and kind: its bytes may or
+may not differ)."""
 
 from __future__ import annotations
 
 from imgtui.layers.model import Analysis, Kind, parent_of
-from imgtui.layers.tree import filesystem_at
+from imgtui.layers.tree import Node, filesystem_at
 from imgtui.record import record
 
 ONLY_LEFT, ONLY_RIGHT, CHANGED, REWRITTEN = "only left", "only right", "changed", "rewritten"
@@ -22,6 +23,8 @@ class Difference:
     """ONLY_LEFT, ONLY_RIGHT, CHANGED or REWRITTEN."""
     left_bytes: int
     right_bytes: int
+    detail: str = ""
+    """For CHANGED: what differs besides the size (`mode 644 → 600`, `symlink → file`, `target a → b`)."""
 
     @property
     def delta(self) -> int:
@@ -79,8 +82,8 @@ def compare(left: Analysis, right: Analysis) -> Comparison:
         elif y is None and x is not None:
             found.append(Difference(path, ONLY_LEFT, x.size, 0))
         elif x is not None and y is not None:
-            if (x.size, x.kind, x.target) != (y.size, y.kind, y.target):
-                found.append(Difference(path, CHANGED, x.size, y.size))
+            if (x.size, x.kind, x.target, x.mode) != (y.size, y.kind, y.target, y.mode):
+                found.append(Difference(path, CHANGED, x.size, y.size, _detail(x, y)))
             elif x.origin != y.origin:
                 found.append(Difference(path, REWRITTEN, x.size, y.size))
     found.sort(key=lambda d: (-abs(d.delta), -max(d.left_bytes, d.right_bytes), d.path))
@@ -94,3 +97,14 @@ def _under(path: str, touched: set[str]) -> bool:
         if path == "/":
             return False
         path = parent_of(path)
+
+
+def _detail(x: Node, y: Node) -> str:
+    said = []
+    if x.kind is not y.kind:
+        said.append(f"{x.kind.value} → {y.kind.value}")
+    elif x.target != y.target:
+        said.append(f"target {x.target} → {y.target}")
+    if x.mode != y.mode:
+        said.append(f"mode {x.mode & 0o7777:o} → {y.mode & 0o7777:o}")
+    return ", ".join(said)

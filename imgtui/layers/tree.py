@@ -12,7 +12,7 @@ from imgtui.layers.model import Analysis, Change, Entry, Kind, parent_of
 class Node:
     """One path of a tree. A plain class with slots: a tree of a whole image has a node per path."""
 
-    __slots__ = ("path", "kind", "size", "change", "wasted", "layer", "origin", "target", "children")
+    __slots__ = ("path", "kind", "size", "change", "wasted", "layer", "origin", "target", "mode", "children")
 
     def __init__(self, path: str, kind: Kind, size: int = 0) -> None:
         self.path = path
@@ -27,6 +27,7 @@ class Node:
         self.origin = ""
         """That layer's digest: two images' files from one layer digest are the same file."""
         self.target = ""
+        self.mode = 0
         self.children: list[str] = []
 
 
@@ -53,6 +54,7 @@ class FileTree:
                 above = nodes[parent] = Node(parent, Kind.DIR)
                 above.children.append(child)
                 child = parent
+        node.mode = entry.mode
         node.kind, node.change, node.layer, node.target, node.origin = (
             entry.kind,
             change,
@@ -64,14 +66,19 @@ class FileTree:
             node.size = entry.size
         node.wasted += wasted
 
-    def finish(self) -> FileTree:
-        """Sum sizes and wasted bytes into the directories, deepest first."""
+    def finish(self, count_removed: bool = False) -> FileTree:
+        """Sum sizes and wasted bytes into the directories, deepest first; removed paths only with
+        `count_removed` (the wasted tree, made of them)."""
         nodes = self.nodes
         for path in sorted(nodes, key=lambda p: 0 if p == "/" else p.count("/"), reverse=True):
             node = nodes[path]
-            if node.kind is Kind.DIR and node.children:
+            if (
+                node.kind is Kind.DIR
+                and node.children
+                and (count_removed or node.change is not Change.REMOVED)
+            ):
                 kids = [nodes[c] for c in node.children]
-                node.size = sum(k.size for k in kids)
+                node.size = sum(k.size for k in kids if count_removed or k.change is not Change.REMOVED)
                 node.wasted += sum(k.wasted for k in kids)
         return self
 
@@ -107,11 +114,23 @@ class FileTree:
 
 
 def layer_changes(analysis: Analysis, index: int) -> FileTree:
-    """What layer `index` added, modified and removed."""
+    """What layer `index` added, modified and removed. A removed path's size is the bytes it took away
+    (everything under a removed directory); directories sum only what the layer itself holds."""
     tree = FileTree()
     wasted = _wasted_by_path(analysis, written_by=index)
+    removed = [c.entry.path for c in analysis.layers[index].changes if c.change is Change.REMOVED]
+    taken = dict.fromkeys(removed, 0)
+    for w in analysis.wasted:
+        if w.hidden_by == index:
+            path = w.path
+            while path not in taken and path != "/":
+                path = parent_of(path)
+            if path in taken:
+                taken[path] += w.bytes
     for changed in analysis.layers[index].changes:
         tree.put(changed.entry, changed.change, index, wasted.get(changed.entry.path, 0))
+        if changed.change is Change.REMOVED:
+            tree.nodes[changed.entry.path].size = taken.get(changed.entry.path, 0)
     return tree.finish()
 
 
@@ -138,7 +157,7 @@ def wasted_tree(analysis: Analysis) -> FileTree:
     tree = FileTree()
     for w in analysis.wasted:
         tree.put(Entry(w.path, Kind.FILE, w.bytes, 0, 0, 0), Change.REMOVED, w.written_by, w.bytes)
-    return tree.finish()
+    return tree.finish(count_removed=True)
 
 
 def _wasted_by_path(analysis: Analysis, written_by: int) -> dict[str, int]:

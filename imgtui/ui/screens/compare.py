@@ -74,7 +74,7 @@ class CompareScreen(Screen[None]):
                 Text(size(d.left_bytes) if d.what != ONLY_RIGHT else "", justify="right"),
                 Text(size(d.right_bytes) if d.what != ONLY_LEFT else "", justify="right"),
                 Text(signed(d.delta), justify="right"),
-                d.path,
+                Text(d.path) + Text(f"  {d.detail}", style="dim") if d.detail else d.path,
             )
         rest = len(self.comparison.differences) - SHOWN
         if rest > 0:

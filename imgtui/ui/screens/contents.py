@@ -121,6 +121,11 @@ class ContentsScreen(Screen[None]):
         self.entries.clear()
         self._fill(self.entries.root)
         self.entries.root.expand()
+        node = self.entries.root
+        while len(node.children) == 1 and node.children[0].allow_expand:  # a lone directory: opened
+            node = node.children[0]
+            self._fill(node)
+            node.expand()
         self.entries.cursor_line = 0  # on the first entry: e and enter act on something shown
         self._summary()
 
