@@ -370,3 +370,22 @@ def test_from_podman_through_its_docker_api(
     extract = from_archive_source(lambda: pod.save_stream(name), analysis.keys)
     assert extract(2, "/opaq/r", out, lambda: False, None) == 2 and out.getvalue() == b"r\n"
     pod.close()
+
+
+def test_the_seed_images_open_to_their_files(engine: Engine, tmp_path: Path) -> None:
+    """The demo images of the study notes (imgtui/sandbox/seed.py): each commit's layer holds the one file
+    its command wrote, to the byte; nothing is wasted; an export + import is one layer holding them both."""
+    cache = LayerCache(tmp_path / "cache")
+
+    def files(name: str) -> tuple[list[dict[str, int]], int]:
+        found = engine.analyze(name, lambda d: None, lambda: False, cache)
+        top = [{c.entry.path: c.entry.size for c in layer.changes if c.entry.kind.value == "file"}
+               for layer in found.layers[1:]]  # fmt: skip
+        return top, found.wasted_bytes
+
+    assert files("commit_test:second") == ([{"/first": 12}, {"/second": 13}], 0)
+    assert files("demo/app:latest") == ([{"/app/VERSION": 10}], 0)
+    single = engine.analyze("my-image-name:0.0", lambda d: None, lambda: False, cache)
+    assert len(single.layers) == 1 and single.wasted_bytes == 0
+    paths = {c.entry.path: c.entry.size for c in single.layers[0].changes}
+    assert paths["/first"] == 12 and paths["/bin/busybox"] > 1_000_000
