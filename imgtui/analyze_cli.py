@@ -65,12 +65,12 @@ def main(argv: list[str]) -> int:
     report = progress.show if progress else (lambda done: None)
     analysis: Analysis | None
     try:
+        cache = None if args.no_cache else LayerCache()
         if Path(args.target).is_file():
             from imgtui.layers.sources import from_file
 
-            analysis = from_file(args.target, None, report)
+            analysis = from_file(args.target, None, report, cache=cache)
         else:
-            cache = None if args.no_cache else LayerCache()
             analysis = _from_engine(args, cache, report)
             if analysis is None:
                 remote = registry_reference(args.target)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,42 @@ def test_a_mode_only_change_is_changed_with_its_detail() -> None:
     assert [(d.path, d.what, d.detail) for d in result.differences] == [
         ("/run.sh", CHANGED, "mode 644 → 755")
     ]
+
+
+def test_an_archive_file_seeks_past_the_layers_it_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated image (10 layers, 2,000 files, exact waste known) read from its archive file, then
+    again with the cache: nothing parsed, and less than a tenth of the file read (the rest sought past)."""
+    import io
+
+    import imgtui.layers.reading as reading
+    from imgtui.layers.cache import LayerCache
+    from imgtui.layers.sources import from_file, from_stream
+    from imgtui.sandbox.big import write
+
+    big = write(tmp_path / "big", files=2000, total=20 << 20, overwritten=10)
+    cache = LayerCache(tmp_path / "cache")
+    assert from_file(big.path, cache=cache).wasted_bytes == big.wasted
+    parsed: list[str] = []
+    original = reading.read_layer
+
+    def counting(raw, digest):  # type: ignore[no-untyped-def]
+        parsed.append(digest)
+        return original(raw, digest)
+
+    monkeypatch.setattr(reading, "read_layer", counting)
+
+    class Counting(io.FileIO):
+        read_bytes = 0
+
+        def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+            data = super().read(size)
+            Counting.read_bytes += len(data)
+            return data
+
+    with Counting(str(big.path), "rb") as raw:
+        layers, config, keys = from_stream(raw, cache=cache)  # type: ignore[arg-type]
+    assert parsed == [] and len(layers) == 10
+    assert analyze("big", layers).wasted_bytes == big.wasted
+    assert Counting.read_bytes < big.path.stat().st_size / 10, (Counting.read_bytes, big.path.stat().st_size)

@@ -389,3 +389,35 @@ def test_the_seed_images_open_to_their_files(engine: Engine, tmp_path: Path) -> 
     assert len(single.layers) == 1 and single.wasted_bytes == 0
     paths = {c.entry.path: c.entry.size for c in single.layers[0].changes}
     assert paths["/first"] == 12 and paths["/bin/busybox"] > 1_000_000
+
+
+def test_shared_layers_are_not_read_again(engine: Engine, wasteful: str, tmp_path: Path, store: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """wasteful/app:2 read first; then :3, on the same three layers plus one: from the engine's save stream
+    only its own layer is parsed (the others' members go by unread); then none from an archive file."""
+    import imgtui.layers.reading as reading
+    from imgtui.layers.sources import from_stream
+
+    cache = LayerCache(tmp_path / "cache")
+    repo = wasteful.split(":")[0]
+    engine.analyze(f"{repo}:2", lambda d: None, lambda: False, cache)
+    parsed: list[str] = []
+    original = reading.read_layer
+
+    def counting(raw, digest):  # type: ignore[no-untyped-def]
+        parsed.append(digest)
+        return original(raw, digest)
+
+    monkeypatch.setattr(reading, "read_layer", counting)
+    check(engine.analyze(wasteful, lambda d: None, lambda: False, cache))
+    # The legacy layout (classic store) names each layer by an ID that, for an image's top layer, mixes in
+    # the image's config: :2's top layer has another name in :3's save and is parsed again. The OCI layout
+    # (containerd store) names blobs by digest.
+    assert len(parsed) == (1 if store == "containerd" else 2), parsed
+
+    saved = tmp_path / "saved.tar"
+    engine.save([wasteful], saved, lambda p: None, lambda: False)
+    parsed.clear()
+    with saved.open("rb") as raw:
+        layers, _, _ = from_stream(raw, wasteful, cache=cache)
+    assert parsed == [] and len(layers) == 4, "every layer of the archive known"

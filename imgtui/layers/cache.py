@@ -88,6 +88,24 @@ class LayerCache:
     def put_keys(self, image_id: str, keys: list[str]) -> None:
         self._write(self._path(image_id, "keys"), keys)
 
+    def get_member(self, key: str) -> str | None:
+        """The diff ID of the layer an archive member held (`blobs/sha256/HEX`, `V1ID/layer.tar`, `HEX.tar`)
+        when it was read before: the member names are content addresses, in an engine's saves and in
+        archives alike."""
+        data = self._read(self._path(key, "member"))
+        return str(data) if isinstance(data, str) else None
+
+    def put_member(self, key: str, diff_id: str) -> None:
+        if self.get_member(key) != diff_id:
+            self._write(self._path(key, "member"), diff_id)
+
+    def known(self, key: str) -> LayerIndex | None:
+        """The layer an archive member holds, if it was indexed before (read_archive's `known`)."""
+        diff_id = self.get_member(key)
+        if diff_id is None and key.startswith("blobs/sha256/"):
+            diff_id = "sha256:" + key.rsplit("/", 1)[1]  # an uncompressed blob: its digest is its diff ID
+        return self.get(diff_id) if diff_id else None
+
     def prune(self) -> None:
         """Sweep temporaries left by killed writes, then the least recently used files over the limit."""
         now = time.time()

@@ -47,6 +47,17 @@ class Counted:
         self.done = 0
         self._told = 0
 
+    def seekable(self) -> bool:
+        return bool(getattr(self._raw, "seekable", lambda: False)())
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Forward from where it is (a file whose known layers are passed without reading them)."""
+        if self._stop():
+            raise Cancelled()
+        position = self._raw.seek(offset, whence)
+        self.done += offset if whence == 1 else 0
+        return position
+
     def read(self, size: int = -1) -> bytes:
         if self._stop():
             raise Cancelled()
@@ -131,6 +142,8 @@ class Archive:
         self.json: dict[str, Any] = {}
         self.links: dict[str, str] = {}
         """A member that is a link to another (docker save links layers it holds twice)."""
+        self.known: set[str] = set()
+        """Members passed unread: their layers came from the cache."""
 
     def layer(self, key: str) -> LayerIndex:
         key = self.links.get(key, key)
@@ -191,8 +204,10 @@ class Archive:
         return found
 
 
-def read_archive(raw: IO[bytes]) -> Archive:
-    """One pass over an image archive: layers read as they pass, JSON files kept, everything else skipped."""
+def read_archive(raw: IO[bytes], known: Callable[[str], LayerIndex | None] | None = None) -> Archive:
+    """One pass over an image archive: layers read as they pass, JSON files kept, everything else skipped.
+    `known(member)` gives a layer indexed before (the cache): that member is passed unread (sought past in a
+    file; in a stream its bytes go by without being inflated or parsed)."""
     archive = Archive()
     try:
         for header, body in scan(Reader(raw)):
@@ -212,7 +227,10 @@ def read_archive(raw: IO[bytes]) -> Archive:
                     except ValueError:
                         pass
             elif key.endswith(".tar") or key.startswith("blobs/"):  # docker: N/layer.tar; podman: HEX.tar
-                archive.layers[key] = read_layer(Prepended(head, body), key)
+                found = known(key) if known is not None else None
+                archive.layers[key] = found if found is not None else read_layer(Prepended(head, body), key)
+                if found is not None:
+                    archive.known.add(key)
     except TarError as exc:
         raise LayerError(f"not a readable image archive: {exc}") from exc
     for key, target in list(archive.links.items()):

@@ -35,22 +35,39 @@ def _after(report: Report, before: int, done: int) -> None:
 
 
 def from_stream(
-    raw: IO[bytes], name: str | None = None, report: Report = _quiet, stop: Stop = _never
+    raw: IO[bytes],
+    name: str | None = None,
+    report: Report = _quiet,
+    stop: Stop = _never,
+    cache: LayerCache | None = None,
 ) -> tuple[list[LayerIndex], dict[str, Any], list[str]]:
     """One pass over an archive stream: the named image's layers (bottom first), its config, and the member
-    holding each layer."""
-    return read_archive(Counted(raw, report, stop)).image(name)  # type: ignore[arg-type]
+    holding each layer. With a cache, layers it holds are passed unread and the ones read are kept."""
+    archive = read_archive(Counted(raw, report, stop), cache.known if cache else None)  # type: ignore[arg-type]
+    layers, config, keys = archive.image(name)
+    if cache is not None:
+        for key, layer in zip(keys, layers):
+            if key not in archive.known:
+                cache.put(layer.digest, layer)
+            if layer.digest.startswith("sha256:"):
+                cache.put_member(key, layer.digest)
+    return layers, config, keys
 
 
 def from_file(
-    path: str | Path, name: str | None = None, report: Report = _quiet, stop: Stop = _never
+    path: str | Path,
+    name: str | None = None,
+    report: Report = _quiet,
+    stop: Stop = _never,
+    cache: LayerCache | None = None,
 ) -> Analysis:
-    """An archive file: `docker save`, `podman save`, or an OCI layout tar."""
+    """An archive file: `docker save`, `podman save`, or an OCI layout tar. Layers the cache holds are
+    sought past, not read."""
     source = Path(path).expanduser()
     if not source.is_file():
         raise LayerError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     with source.open("rb") as raw:
-        layers, config, keys = from_stream(raw, name, report, stop)
+        layers, config, keys = from_stream(raw, name, report, stop, cache)
     return analyze(name or source.name, layers, commands_of(config, len(layers)), keys)
 
 
@@ -74,12 +91,10 @@ def from_engine(
     else:
         raw = open_save()
         try:
-            layers, config, keys = from_stream(raw, name if name != image_id else None, report, stop)
+            layers, config, keys = from_stream(raw, name if name != image_id else None, report, stop, cache)
         finally:
             raw.close()
         if cache is not None:
-            for layer in layers:
-                cache.put(layer.digest, layer)
             cache.put_config(image_id, config)
             cache.put_keys(image_id, keys)
     return analyze(name, layers, commands_of(config, len(layers)), keys)
@@ -125,6 +140,8 @@ def from_registry(
                 if cache is not None:
                     cache.put(diff_id, read)
                 found = read
+            if cache is not None:  # the same blob in an engine's OCI-layout save is then passed unread
+                cache.put_member("blobs/" + blob.replace(":", "/", 1), diff_id)
             layers.append(found)
             before += size
             report(before)

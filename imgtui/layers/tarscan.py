@@ -30,18 +30,25 @@ class Stream(Protocol):
     def skip(self, size: int) -> int: ...
 
 
+AFTER_SEEK = 64 << 10
+
+
 class Reader:
     """A raw stream read in large chunks; `read(n)` returns up to n bytes, `skip(n)` passes them."""
 
     def __init__(self, raw: IO[bytes], chunk: int = CHUNK) -> None:
         self._raw = raw
         self._chunk = chunk
+        self._next = chunk
+        """The next read's size: small right after a seek (the next header may be all that is wanted),
+        doubling back to `chunk` as reading goes on."""
         self._buf = b""
         self._pos = 0
 
     def read(self, size: int) -> bytes:
         while len(self._buf) - self._pos < size:
-            data = self._raw.read(self._chunk)
+            data = self._raw.read(max(self._next, size))
+            self._next = min(self._next * 2, self._chunk)
             if not data:
                 break
             self._buf = self._buf[self._pos :] + data
@@ -57,6 +64,11 @@ class Reader:
             return size
         passed = available
         self._buf, self._pos = b"", 0
+        seekable = getattr(self._raw, "seekable", None)
+        if seekable is not None and seekable():  # a file: what is skipped is not read at all
+            self._raw.seek(size - passed, 1)
+            self._next = AFTER_SEEK
+            return size
         while passed < size:
             data = self._raw.read(min(self._chunk, size - passed))
             if not data:
