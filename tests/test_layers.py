@@ -211,3 +211,16 @@ def test_an_archive_file_seeks_past_the_layers_it_knows(
     assert parsed == [] and len(layers) == 10
     assert analyze("big", layers).wasted_bytes == big.wasted
     assert Counting.read_bytes < big.path.stat().st_size / 10, (Counting.read_bytes, big.path.stat().st_size)
+
+
+def test_only_content_addressed_members_are_remembered(tmp_path: Path) -> None:
+    """`0/layer.tar` is another layer in every archive that uses the name: never taken from the cache."""
+    from imgtui.layers.cache import LayerCache
+
+    cache = LayerCache(tmp_path)
+    cache.put("sha256:" + "1" * 64, read_layer(layer(("a", b"a")), "sha256:" + "1" * 64))
+    cache.put_member("0/layer.tar", "sha256:" + "1" * 64)
+    cache.put_member("2" * 64 + "/layer.tar", "sha256:" + "1" * 64)
+    assert cache.known("0/layer.tar") is None
+    assert cache.known("2" * 64 + "/layer.tar") is not None
+    assert cache.known("blobs/sha256/" + "1" * 64) is not None, "an uncompressed blob: digest = diff ID"

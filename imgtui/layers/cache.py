@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ KIND_CODES = {Kind.FILE: "f", Kind.DIR: "d", Kind.SYMLINK: "s", Kind.HARDLINK: "
               Kind.FIFO: "p"}  # fmt: skip
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
 STALE_TEMP = 3600.0
+ADDRESSED = re.compile(r"(^|/)[0-9a-f]{64}(/|\.|$)")
 
 
 def default_folder() -> Path:
@@ -88,15 +90,23 @@ class LayerCache:
     def put_keys(self, image_id: str, keys: list[str]) -> None:
         self._write(self._path(image_id, "keys"), keys)
 
+    @staticmethod
+    def addressed(key: str) -> bool:
+        """A member name that holds a content address (a component of 64 hex digits): only those are
+        remembered, since a name like `0/layer.tar` means another layer in every archive that uses it."""
+        return bool(ADDRESSED.search(key))
+
     def get_member(self, key: str) -> str | None:
         """The diff ID of the layer an archive member held (`blobs/sha256/HEX`, `V1ID/layer.tar`, `HEX.tar`)
         when it was read before: the member names are content addresses, in an engine's saves and in
         archives alike."""
+        if not self.addressed(key):
+            return None
         data = self._read(self._path(key, "member"))
         return str(data) if isinstance(data, str) else None
 
     def put_member(self, key: str, diff_id: str) -> None:
-        if self.get_member(key) != diff_id:
+        if self.addressed(key) and self.get_member(key) != diff_id:
             self._write(self._path(key, "member"), diff_id)
 
     def known(self, key: str) -> LayerIndex | None:

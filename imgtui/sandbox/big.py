@@ -97,14 +97,13 @@ def write(folder: Path, name: str = "bench/big:1", layers: int = 10, files: int 
     config_name = hashlib.sha256(config_data).hexdigest() + ".json"
     target = folder / "big.tar"
     with tarfile.open(target, "w") as out:
-        for n in range(layers):
-            out.add(str(work / f"{n}.tar"), arcname=f"{n}/layer.tar")
+        names = [f"{d.split(':')[1]}/layer.tar" for d in diff_ids]  # content addresses, as docker's
+        for n, member in enumerate(names):
+            out.add(str(work / f"{n}.tar"), arcname=member)
             (work / f"{n}.tar").unlink()
-        manifest = [
-            {"Config": config_name, "RepoTags": [name], "Layers": [f"{n}/layer.tar" for n in range(layers)]}
-        ]
-        for member, data in ((config_name, config_data), ("manifest.json", json.dumps(manifest).encode())):
-            info = tarfile.TarInfo(member)
+        manifest = [{"Config": config_name, "RepoTags": [name], "Layers": names}]
+        for extra, data in ((config_name, config_data), ("manifest.json", json.dumps(manifest).encode())):
+            info = tarfile.TarInfo(extra)
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
     work.rmdir()
