@@ -94,9 +94,12 @@ def test_push_then_pull_back_with_progress(
     events: list[Progress] = []
     lines, errors = engine_.push(name, events.append, never)
     assert errors == []
+    # The new layer is pushed; busybox's too, or mounted from another repository of the registry when a test
+    # before this one pushed an image on busybox there (the registry lives for the whole session).
     pushed = [line.split(":")[0] for line in lines if line.endswith(": Pushed")]
-    assert len(pushed) == 2, lines  # the new layer and busybox's, to a registry that had neither
-    assert all(any(e.layer == layer for e in events) for layer in pushed), "progress names each layer"
+    mounted = [line.split(":")[0] for line in lines if ": Mounted from " in line]
+    assert len(pushed) + len(mounted) == 2 and len(pushed) >= 1, lines
+    assert all(any(e.layer == layer for e in events) for layer in pushed + mounted), "progress names each"
     assert not any(line.strip() == "" for line in lines), "no blank lines"
     api.remove_image(name)
     events.clear()
