@@ -15,6 +15,13 @@ _DOMAIN = re.compile(
 )
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
 FORMAT = "[registry[:port]/][namespace/]name[:tag]"
+_ID = re.compile(r"[a-f0-9]{64}")
+ECHO = 40
+"""At most this many characters of what was typed are repeated in a complaint: the reason must fit."""
+
+
+def _echo(text: str) -> str:
+    return repr(text if len(text) <= ECHO else text[: ECHO - 1] + "…")
 
 
 class BadReference(ValueError):
@@ -33,29 +40,36 @@ def validate(text: str) -> tuple[str, str]:
     repo, tag = parse_repository_tag(name)
     if tag == "":
         raise BadReference("the tag after ':' is empty (leave out the ':' to mean latest)")
+    if tag is not None and len(tag) > 128:
+        raise BadReference(f"the tag is {len(tag)} characters long: at most 128")
     if tag is not None and not _TAG.fullmatch(tag):
         raise BadReference(
-            f"tag {tag!r} is not valid: use letters, digits, '_', '.' and '-' (not first), "
-            "at most 128 characters"
+            f"tag {_echo(tag)} is not valid: use letters, digits, '_', '.' and '-' (not first)"
         )
     if not repo:
         raise BadReference(f"the repository part is empty: {FORMAT}")
     if len(repo) > 255:
-        raise BadReference("the repository name is longer than 255 characters")
+        raise BadReference(f"the repository name is {len(repo)} characters long: at most 255")
+    if _ID.fullmatch(repo):
+        raise BadReference(
+            "a repository name of 64 hexadecimal characters reads as an image ID to the engine"
+        )
     parts = repo.split("/")
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
         if not _DOMAIN.fullmatch(first):
-            raise BadReference(f"registry {first!r} is not a valid host[:port]")
+            raise BadReference(f"registry {_echo(first)} is not a valid host[:port]")
         parts = parts[1:]
     for part in parts:
         if not part:
-            raise BadReference(f"{repo!r} has an empty path component (two '/' in a row, or one at an end)")
+            raise BadReference(
+                f"{_echo(repo)} has an empty path component (two '/' in a row, or one at an end)"
+            )
         if part != part.lower() and _COMPONENT.fullmatch(part.lower()):
-            raise BadReference(f"repository names must be lowercase: {part!r}")
+            raise BadReference(f"repository names must be lowercase: {_echo(part)}")
         if not _COMPONENT.fullmatch(part):
             raise BadReference(
-                f"{part!r} is not a valid name component: use lowercase letters and digits, "
+                f"{_echo(part)} is not a valid name component: use lowercase letters and digits, "
                 "separated by '.', '_', '__' or '-'"
             )
     return repo, tag or "latest"

@@ -31,6 +31,8 @@ from imgtui.engine.sizes import ContainerdSizes
 
 Mode = Literal["tag", "image"]
 Action = Literal["remove", "stop_and_remove", "force"]
+STOP_TIMEOUT = 10
+"""Seconds the engine gives a container to exit when stopped before a removal (docker stop's default)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ class RemovalPlan:
             lines.append('The engine refuses this while those containers exist ("must force").')
         elif self.children and not self.keeps:
             lines.append(
-                f"Only untags: {len(self.children)} child image(s) still need its layers ({children})"
+                f"Only untags: {len(self.children)} child "
+                f"{'image needs' if len(self.children) == 1 else 'images need'} its layers ({children})"
             )
             if self.containerd:
                 lines.append(
@@ -181,6 +184,9 @@ class PrunePlan:
     unique: dict[str, int] = field(hash=False, compare=False)
     sizes: ContainerdSizes | None = field(default=None, hash=False, compare=False)
     disk_before: int = 0
+    skipped: tuple[tuple[Image, str], ...] = field(default=(), hash=False, compare=False)
+    """Images the status line counts (dangling ones; every unused one for `-a`) that the prune leaves, and
+    why: a container uses it (the engine skips those), a child image needs its layers."""
 
     @property
     def containerd(self) -> bool:
@@ -298,14 +304,25 @@ def plan_bulk(state: EngineState, pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
-    used = {c.image_id for c in state.containers}
-    chosen = [
-        i
-        for i in state.images.values()
-        if i.id not in used and (all_unused or (i.dangling and not state.children.get(i.id)))
-    ]
+    users: dict[str, list[str]] = {}
+    for c in state.containers:
+        users.setdefault(c.image_id, []).append(c.name)
+    chosen, skipped = [], []
+    for image in state.images.values():
+        if not (all_unused or image.dangling):
+            continue
+        if image.id in users:
+            names = ", ".join(sorted(users[image.id]))
+            skipped.append((image, f"used by container {names}"))
+        elif not all_unused and state.children.get(image.id):
+            skipped.append((image, "a child image needs its layers"))
+        else:
+            chosen.append(image)
     chosen.sort(key=lambda i: (-i.size, i.id))
-    return PrunePlan(all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size)
+    skipped.sort(key=lambda s: s[0].id)
+    return PrunePlan(
+        all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size, tuple(skipped)
+    )
 
 
 def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:
@@ -314,6 +331,16 @@ def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:
         for key in ("Untagged", "Deleted"):
             if key in item:
                 yield OutcomeLine(key.lower(), f"{key}: {item[key]}")
+
+
+def command_line(plan: RemovalPlan, action: Action) -> str:
+    """The docker CLI commands a removal amounts to, for the outcome log."""
+    rmi = f"rmi {'-f ' if action == 'force' else ''}{' '.join(plan.untag) or plan.image.short_id}"
+    if action == "stop_and_remove":
+        names = " ".join(c.name for c in plan.containers)
+        running = " ".join(c.name for c in plan.running)
+        return (f"stop {running}; " if running else "") + f"rm {names}; {rmi}"
+    return rmi
 
 
 def execute_removal(
@@ -329,10 +356,14 @@ def execute_removal(
     fresh = plan_removal(read(), plan.target, plan.image.id, plan.mode)
     if fresh.fingerprint() != plan.fingerprint():
         raise PlanChanged(fresh, "the engine changed since the preview; nothing was removed")
+    yield OutcomeLine("action", command_line(plan, action))
     if action == "stop_and_remove":
         for c in plan.containers:
             if c.running:
-                api.stop(c.id)
+                yield OutcomeLine(
+                    "container", f"Stopping container {c.name} (the engine waits up to {STOP_TIMEOUT} s) …"
+                )
+                api.stop(c.id, timeout=STOP_TIMEOUT)
                 yield OutcomeLine("container", f"Stopped container {c.name}")
             api.remove_container(c.id)
             yield OutcomeLine("container", f"Removed container {c.name}")

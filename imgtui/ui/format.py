@@ -37,3 +37,8 @@ def cut_middle(text: str, width: int) -> str:
     keep = max(width - 1, 0)
     head = keep // 3
     return line[:head] + "…" + (line[len(line) - (keep - head) :] if keep - head else "")
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 image`, `2 images`, `0 images`."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -34,6 +34,9 @@ class ImagesView(Protocol):
     def selected_tag(self) -> Tag | None:
         """The tag under the cursor (the panes brought up to date first), or None with a word to the user."""
 
+    def marked_tags(self) -> list[Tag]:
+        """Every marked name, whichever repository or pane it was marked in."""
+
     def log_lines(self, *lines: OutcomeLine) -> None:
         """Add to the outcome log and show it."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -69,9 +68,9 @@ class Removal(Feature):
         view.sync_panes()
         repos = view.repos
         focused = self.screen.focused
-        table: ItemTable[Any] = repos if focused is repos else view.tags
-        if table.marked:
-            self._plan_bulk(self._tags_of(table.marked_items()))
+        marked = view.marked_tags()
+        if marked:
+            self._plan_bulk(marked)
             return
         if focused is repos and repos.current is not None and len(repos.current.tags) > 1:
             self._plan_bulk(list(repos.current.tags))
@@ -85,13 +84,6 @@ class Removal(Feature):
         focused = self.screen.focused
         if isinstance(focused, ItemTable) and focused.MARKABLE:
             focused.action_toggle_mark()
-
-    @staticmethod
-    def _tags_of(items: list[Any]) -> list[Tag]:
-        tags: list[Tag] = []
-        for item in items:
-            tags.extend(item.tags if hasattr(item, "tags") else [item])
-        return tags
 
     @work(
         thread=True, exclusive=True, group="plan", exit_on_error=False, description="Previewing the removal"
@@ -137,12 +129,12 @@ class Removal(Feature):
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Removing")
     def run_removal(self, plan: RemovalPlan, answer: Answer) -> None:
         post, engine = self.post_message, self.view.engine
-        post(Outcome([OutcomeLine("action", f"rmi {'-f ' if answer is Answer.FORCE else ''}{plan.target}")]))
         try:
+            # The first line is the command, once the engine's state is checked against the preview.
             for line in engine.remove(plan, answer.value):  # type: ignore[arg-type]
                 post(Outcome([line]))
         except PlanChanged as changed:
-            post(Outcome([OutcomeLine("error", str(changed))]))
+            post(Outcome([OutcomeLine("error", f"Called off {plan.target}: {changed}")]))
             if isinstance(changed.plan, RemovalPlan):
                 post(self.Planned(changed.plan, f"{changed}. The new preview:"))
             return
@@ -166,12 +158,12 @@ class Removal(Feature):
     def on_removal_bulk_planned(self, message: BulkPlanned) -> None:
         def chosen(answer: Answer | None) -> None:
             if answer is None:
-                note = f"Cancelled: nothing removed ({len(message.pairs)} marked)"
+                note = f"Cancelled: nothing removed ({fmt.count(len(message.pairs), 'name')} kept)"
                 self.view.log_lines(OutcomeLine("info", note))
             else:
                 self.run_bulk(message.pairs)
 
-        title = f"Remove {len(message.pairs)} names?"
+        title = f"Remove {fmt.count(len(message.pairs), 'name')}?"
         choices = [Choice(("y", "enter"), "yes, remove them in this order", Answer.REMOVE, True)]
         self.app.push_screen(ChoiceDialog(title, message.lines, choices), chosen)
 
@@ -179,7 +171,7 @@ class Removal(Feature):
     def run_bulk(self, pairs: list[tuple[str, str]]) -> None:
         post, view = self.post_message, self.view
         before = view.engine.disk_usage()
-        post(Outcome([OutcomeLine("action", f"rmi of {len(pairs)} names")]))
+        post(Outcome([OutcomeLine("action", f"rmi of {fmt.count(len(pairs), 'name')}")]))
         errors = 0
         for line in view.engine.remove_each(pairs):
             errors += line.kind == "error"
@@ -215,15 +207,22 @@ class Removal(Feature):
                 f"{image.short_id}  {fmt.size(image.size):>8}  {fmt.ago(image.created):>15}  {names}"
                 f"  (frees {fmt.size(plan.unique.get(image.id, 0))})"
             )
+        for image, why in plan.skipped:
+            names = ", ".join(image.names) or NONE
+            lines.append(Text(f"{image.short_id}  left in place: {why}  ({names})", style="yellow"))
         if not plan.images:
-            lines.append(f"No {what}: nothing to prune.")
+            lines.append(f"No {what} to prune." if plan.skipped else f"No {what}: nothing to prune.")
         else:
             lines.append(
-                Text(f"{len(plan.images)} images, frees {fmt.size(plan.freed)} ({plan.freed} bytes)")
+                Text(
+                    f"{fmt.count(len(plan.images), 'image')}, frees {fmt.size(plan.freed)} "
+                    f"({plan.freed} bytes)"
+                )  # fmt: skip
             )
         choices: list[Choice[Answer]] = []
         if plan.images:
-            choices.append(Choice(("y", "enter"), f"yes, prune these {len(plan.images)}", Answer.PRUNE, True))
+            these = "it" if len(plan.images) == 1 else f"these {len(plan.images)}"
+            choices.append(Choice(("y", "enter"), f"yes, prune {these}", Answer.PRUNE, True))
         if plan.all_unused:
             choices.append(Choice(("g",), "back to dangling images only", Answer.PRUNE_DANGLING))
         else:

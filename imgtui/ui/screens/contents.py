@@ -23,6 +23,7 @@ from imgtui.layers import Analysis, Change, Kind
 from imgtui.layers.files import Extract
 from imgtui.layers.tree import FileTree, Node, Trees
 from imgtui.ui import commands
+from imgtui.ui import format as fmt
 from imgtui.ui.commands import Where
 from imgtui.ui.screens.file import FileScreen
 
@@ -177,8 +178,8 @@ class ContentsScreen(Screen[None]):
         layer = a.layers[self.index]
         text = Text()
         text.append(f"{a.name}", style="bold")
-        text.append(f" · {len(a.layers)} layers · {size_text(a.size_bytes)} in the layers · wasted "
-                    f"{size_text(a.wasted_bytes)} · efficiency {a.efficiency:.3%}\n")  # fmt: skip
+        text.append(f" · {fmt.count(len(a.layers), 'layer')} · {size_text(a.size_bytes)} in the layers"
+                    f" · wasted {size_text(a.wasted_bytes)} · efficiency {a.efficiency:.3%}\n")  # fmt: skip
         text.append(f"Layer {self.index} of {len(a.layers) - 1}", style="bold")
         text.append(f": {' '.join(layer.command.split()) or '(no command recorded)'}\n")
         counts = (

@@ -56,6 +56,7 @@ from imgtui.ui.widgets.image_tables import LayerTable, RepositoryTable, Snapshot
 from imgtui.ui.widgets.job import JobBar
 from imgtui.ui.widgets.outcome import OutcomeLog
 from imgtui.ui.widgets.pane_chain import PaneChain
+from imgtui.ui.widgets.tables import AGE_EVERY, ItemTable
 
 if TYPE_CHECKING:
     from imgtui.registry import Registry
@@ -152,6 +153,7 @@ class ImagesScreen(Screen[None]):
             self.load_images()
         if self.open_registry:
             self.query_one(Registries).browse(self.open_registry, False)
+        self.set_interval(AGE_EVERY, self._show_layer)  # the layer's "3 minutes ago" ages with the tables'
 
     def on_unmount(self) -> None:
         self.close_stream()
@@ -315,7 +317,42 @@ class ImagesScreen(Screen[None]):
     # -- panes following each other (PaneChain's owner) --------------------------------------------------
     def _refresh_views(self) -> None:
         self.repos.set_items(self.catalog.repositories())
+        self._drop_gone_marks()
         self.sync_panes()
+        self._show_layer()  # its `tags:` line comes from the catalog
+        self._update_status()
+
+    # -- marks: they span repositories and panes -------------------------------------------------------------
+    def marked_tags(self) -> list[Tag]:
+        """Every marked name, in list order: the tags of each marked repository and each marked tag of any
+        repository (not only the one shown), once each."""
+        repos, tags = self.repos.marked, self.tags.marked
+        if not repos and not tags:
+            return []
+        return [
+            tag
+            for repo in self.catalog.repositories()
+            for tag in repo.tags
+            if repo.name in repos or self.tags.item_key(tag) in tags
+        ]
+
+    def _drop_gone_marks(self) -> None:
+        """Marks of names the engine no longer has go, with a word in the log (never silently)."""
+        if not self.repos.marked and not self.tags.marked:
+            return
+        repositories = self.catalog.repositories()
+        gone_repos = self.repos.marked - {r.name for r in repositories}
+        gone_tags = self.tags.marked - {self.tags.item_key(t) for r in repositories for t in r.tags}
+        if not gone_repos and not gone_tags:
+            return
+        self.repos.unmark(gone_repos)
+        self.tags.unmark(gone_tags)
+        shown = {short_id(k) if k.startswith("sha256:") else k for k in gone_tags}
+        names = ", ".join(sorted(gone_repos | shown))
+        self.log_lines(OutcomeLine("info", f"Unmarked {names}: no longer on the engine"))
+
+    @on(ItemTable.MarksChanged)
+    def _marks_changed(self) -> None:
         self._update_status()
 
     def sync_panes(self) -> None:
@@ -385,9 +422,11 @@ class ImagesScreen(Screen[None]):
         if layer.comment:
             text.append("\ncomment: ", style="bold")
             text.append(layer.comment)
-        if layer.tags:
+        # The names as the engine has them now (history is cached by image ID and its names go stale).
+        names = self.catalog.names_for(layer.id) if layer.id in self.catalog else layer.tags
+        if names:
             text.append("\ntags: ", style="bold")
-            text.append(", ".join(layer.tags))
+            text.append(", ".join(names))
         self.detail.update(text)
 
     def update_titles(self) -> None:
@@ -395,7 +434,10 @@ class ImagesScreen(Screen[None]):
         repo = self.repos.current
         self.tags.set_title(self.tags.title("Tags" if repo is None else f"Tags of {repo.name}"))
         title = self._layers_title(self._layers_tag)
-        self.layer_table.set_title(f"{title} loading …" if self.layer_table.pending else title)
+        table = self.layer_table
+        if table.filter_text:
+            title += f" ({len(table.shown_items)}/{len(table.items)}) filter: {table.filter_text}"
+        table.set_title(f"{title} loading …" if table.pending else title)
 
     def _layers_title(self, tag: Tag | None) -> str:
         if tag is None:
@@ -416,10 +458,18 @@ class ImagesScreen(Screen[None]):
             text.append(f"{note}  │ ")
         elif self.loaded:
             totals = self.catalog.totals()
-            text.append(f"{totals.images} images, {totals.dangling} dangling", style="bold")
+            text.append(f"{fmt.count(totals.images, 'image')}, {totals.dangling} dangling", style="bold")
             if self.disk_used is not None:
                 text.append(f", {fmt.size(self.disk_used)} on disk", style="bold")
             text.append("  │ ")
+        marked = self.marked_tags() if self.loaded else []
+        if marked:
+            where = len({t.repository for t in marked})
+            text.append(
+                f"{fmt.count(len(marked), 'name')} marked in {fmt.count(where, 'repository', 'repositories')}"
+                " (d previews them all)  │ ",
+                style="bold yellow",
+            )
         text.append(f"Docker {info.version} (API {info.api_version}) at {info.host}")
         self.status.update(text)
 

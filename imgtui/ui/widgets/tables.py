@@ -4,6 +4,7 @@ item across live updates (changing only the cells that changed when the rows sta
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar, Union
 
@@ -16,6 +17,8 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 T = TypeVar("T")
+AGE_EVERY = 60.0
+"""Seconds between re-reads of the rows' relative times."""
 PATCH_LIMIT = 200
 """Up to this many rows added or removed at once are patched in; more, and the table is rebuilt."""
 Cell = Union[str, Text]
@@ -78,6 +81,13 @@ class ItemTable(DataTable[Cell], Generic[T]):
     def on_mount(self) -> None:
         self._widths = self._column_widths(0)
         self._add_columns()
+        self.set_interval(AGE_EVERY, self._age)
+
+    def _age(self) -> None:
+        """Relative times ("3 minutes ago") read again once a minute; only cells whose text changed are
+        written (the cell cache is per minute)."""
+        if self._sized and self._items and self.is_on_screen:
+            self._show()
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width
@@ -180,8 +190,13 @@ class ItemTable(DataTable[Cell], Generic[T]):
         return [i for i in self._items if self.item_key(i) in self.marked]
 
     def clear_marks(self) -> None:
-        if self.marked:
-            self.marked = set()
+        self.unmark(self.marked)
+
+    def unmark(self, keys: Iterable[str]) -> None:
+        """Take these marks off (rows need not be shown: marks outlive filtering and other lists)."""
+        gone = self.marked.intersection(keys)
+        if gone:
+            self.marked = self.marked - gone
             self._show()
             self.post_message(self.MarksChanged(self))
 
