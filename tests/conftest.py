@@ -300,3 +300,31 @@ def odd_registry() -> Iterator[str]:
     server = odd.start()
     yield f"127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture
+def cleanup(api: docker.APIClient) -> Iterator[list[str]]:
+    """Names of containers (prefix `c:`) and images to remove after the test, whatever happened."""
+    items: list[str] = []
+    yield items
+    for item in reversed(items):
+        try:
+            if item.startswith("c:"):
+                api.remove_container(item[2:], force=True)
+            else:
+                api.remove_image(item, force=True)
+        except docker.errors.APIError:
+            pass
+
+
+@pytest.fixture
+def app_for(docker_host: str) -> Iterator[Callable[[], ImgtuiApp]]:
+    engines: list[Engine] = []
+
+    def make() -> ImgtuiApp:
+        engines.append(Engine.connect(docker_host))
+        return ImgtuiApp(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,21 +61,6 @@ class Scenario:
 
 
 @pytest.fixture
-def cleanup(api: docker.APIClient) -> Iterator[list[str]]:
-    """Names of containers (prefix `c:`) and images to remove after the test, whatever happened."""
-    items: list[str] = []
-    yield items
-    for item in reversed(items):
-        try:
-            if item.startswith("c:"):
-                api.remove_container(item[2:], force=True)
-            else:
-                api.remove_image(item, force=True)
-        except docker.errors.APIError:
-            pass
-
-
-@pytest.fixture
 def scenario(api: docker.APIClient, unique: str, cleanup: list[str]) -> Scenario:
     repo = f"ct-{unique}"
     c1, c2 = f"ct1-{unique}", f"ct2-{unique}"
@@ -92,19 +76,6 @@ def scenario(api: docker.APIClient, unique: str, cleanup: list[str]) -> Scenario
     cleanup += [second, first]
     api.remove_container(c1)
     return Scenario(repo, c1, c2, first, second)
-
-
-@pytest.fixture
-def app_for(docker_host: str) -> Iterator[Callable[[], ImgtuiApp]]:
-    engines: list[Engine] = []
-
-    def make() -> ImgtuiApp:
-        engines.append(Engine.connect(docker_host))
-        return ImgtuiApp(engines[-1])
-
-    yield make
-    for engine in engines:
-        engine.close()
 
 
 async def open_tag(pilot, app: ImgtuiApp, repo: str, tag: str) -> None:  # type: ignore[no-untyped-def]

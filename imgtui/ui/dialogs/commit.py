@@ -13,12 +13,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from imgtui.engine import BadReference, validate
+from imgtui.ui.dialogs import FORM_KEYS
 
 
 class CommitDialog(ModalScreen[Optional[dict[str, object]]]):
     """Returns {"name", "author", "message", "changes"} or None. tab moves between fields, enter commits."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="commit.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="commit.cancel"),
+        *FORM_KEYS,
+    ]
     AUTO_FOCUS = "#commit-name"
 
     def __init__(self, container: str) -> None:

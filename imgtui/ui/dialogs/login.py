@@ -12,11 +12,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from imgtui.ui.dialogs import FORM_KEYS
+
 
 class LoginDialog(ModalScreen[Optional[tuple[str, str, str]]]):
     """Returns (registry, user, password) or None; the password lives only in this dialog and the worker."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="login.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="login.cancel"),
+        *FORM_KEYS,
+    ]
     AUTO_FOCUS = "#login-registry"
 
     def on_mount(self) -> None:

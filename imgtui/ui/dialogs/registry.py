@@ -14,13 +14,15 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, OptionList, Static
 
 from imgtui.registry import RegistryError, check_address, split_address
+from imgtui.ui.dialogs import FORM_KEYS
 
 
 class RegistryDialog(ModalScreen[Optional[tuple[str, bool]]]):
     """Returns (address, insecure) or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="registry-dialog.cancel")
+        Binding("escape", "cancel", "Cancel", id="registry-dialog.cancel"),
+        *FORM_KEYS,
     ]
     AUTO_FOCUS = "#registry-address"
 

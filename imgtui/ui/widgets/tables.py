@@ -272,7 +272,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
     def _all_cells(self, keys: list[str], items: list[T], fresh: bool) -> dict[str, tuple[Cell, ...]]:
         """Cells of every row, reusing those of rows whose item, mark and minute have not changed (formatting
         thousands of rows is the slow part of a refresh)."""
-        minute = int(time.monotonic() // 60)
+        minute = int(time.monotonic() // AGE_EVERY)
         old = {} if fresh else self._cell_cache
         cache: dict[str, tuple[object, bool, int, tuple[Cell, ...]]] = {}
         out: dict[str, tuple[Cell, ...]] = {}
