@@ -249,7 +249,7 @@ def test_help_wraps_every_line_at_80_columns() -> None:
 
 def test_tag_complaints_fit_and_ids_are_refused() -> None:
     """A 64-hex repository name reads as an image ID to the engine: refused before it is sent. A 200
-        character tag, or a long bad name, gets a complaint whose reason is on the dialog's first line (at
+    character tag, or a long bad name, gets a complaint whose reason is on the dialog's first line (at
     most 40 characters of the input are repeated)."""
     with pytest.raises(BadReference, match="reads as an image ID"):
         validate("a" * 64)
