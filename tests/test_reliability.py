@@ -20,6 +20,7 @@ from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
+from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.screens.help import key_table
 from imgtui.ui.widgets import tables
 from tests.conftest import wait_for
@@ -274,10 +275,35 @@ async def test_keys_in_one_burst_after_tab_land_in_the_next_field() -> None:
     async with app.run_test() as pilot:
         await pilot.pause(0.2)
         assert app.focused is not None and app.focused.id == "login-user"
-        for key, char in [("tab", None), *((c, c) for c in "s3cret")]:
-            event = events.Key(key, char)
-            event.set_sender(app)
-            app.post_message(event)  # all queued at once, as the driver does with one read
+        burst(app, [("tab", None), *((c, c) for c in "s3cret")])
         await pilot.pause(0.3)
         values = {i.id: i.value for i in app.screen.query(Input)}
         assert values == {"login-registry": "127.0.0.1:5000", "login-user": "", "login-password": "s3cret"}
+
+
+def burst(app: App[None], keys: list[tuple[str, str | None]]) -> None:
+    """Queue keys at once, as the terminal driver does with one read (a paste, a burst over ssh)."""
+    for key, char in keys:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+async def test_a_burst_after_slash_or_t_is_typed_where_the_key_went(app_for, images: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """`/` then a name with a `d` in it, in one burst: the name is typed into the filter line; before, the
+    letters reached the pane behind it and `d` opened a removal preview. Same after `t`: the new name is
+    typed into the dialog."""
+    repo = next(iter(images))
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        await pilot.pause(0.2)
+        burst(app, [("slash", "/"), *((c, c) for c in repo)])
+        await wait_for(pilot, lambda: app.images.repos.filter_text == repo)
+        await pilot.pause(0.5)
+        assert app.screen is app.images, "no dialog was opened by the letters"
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: app.focused is app.images.tags)
+        burst(app, [("t", "t"), *((c, c) for c in "ddd:1")])
+        await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
+        await wait_for(pilot, lambda: app.screen.query_one(Input).value == "ddd:1")

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 
 class Where(Enum):
@@ -183,6 +185,14 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {c.name: c for c in COMMANDS}
 
 
+def typed(keys: str) -> bool:
+    """Keys a text field would type: a letter, a digit or a sign (`d`, `D`, `slash`, `equals_sign`)."""
+    return all(len(k) == 1 or k in SIGNS for k in keys.split(","))
+
+
+SIGNS = {"slash", "question_mark", "equals_sign", "left_square_bracket", "right_square_bracket"}
+
+
 def bindings(where: Where) -> list[Binding]:
     """The bindings of a screen (or of the App, for EVERYWHERE): each runs its command by name."""
     return [
@@ -193,6 +203,7 @@ def bindings(where: Where) -> list[Binding]:
             show=bool(c.label),
             id=c.name,
             tooltip=c.help,
+            priority=where is not Where.EVERYWHERE and typed(c.keys),
         )  # fmt: skip
         for c in COMMANDS
         if c.where is where and c.keys and c.handler and c.bind
@@ -210,6 +221,23 @@ def run(screen: Screen[Any], name: str) -> None:
     else:
         target = screen.query_one(f"#{owner}-feature")  # a feature of the images view
     getattr(target, f"command_{name}")()
+
+
+def run_key(screen: Screen[Any], name: str) -> None:
+    """A bound key of a view: run its command, unless the key is meant for something else.
+
+    The keys of letters and signs are priority bindings (`bindings`), run as the key arrives rather than once
+    it has bubbled up from the focused widget: keys come in bursts (a paste, one read over ssh), and the App
+    hands each key to the widget focused when it arrives, so the keys behind one that opens the filter line
+    or a dialog would reach the old pane, and run the view's keys there (a `d` in `/dev` would start a
+    removal). So such a key is passed on (SkipAction) when a text field has focus, to be typed there, and
+    when another view is on top."""
+    app = screen.app
+    if isinstance(app.focused, (Input, TextArea)) and typed(BY_NAME[name].keys):
+        raise SkipAction()
+    if app.screen is not screen:
+        raise SkipAction()
+    run(screen, name)
 
 
 def palette(where: Where) -> Iterator[Command]:

@@ -70,7 +70,7 @@ class ContentsScreen(Screen[None]):
         self._filter_timer: Timer | None = None
 
     def action_run(self, name: str) -> None:
-        commands.run(self, name)
+        commands.run_key(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(id="contents-summary", classes="screen-title")

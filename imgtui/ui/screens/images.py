@@ -166,7 +166,7 @@ class ImagesScreen(Screen[None]):
             stream.close()
 
     def action_run(self, name: str) -> None:
-        commands.run(self, name)
+        commands.run_key(self, name)
 
     # -- workers: every engine call happens in one of these threads ------------------------------------
     @work(

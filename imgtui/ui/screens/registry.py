@@ -108,7 +108,7 @@ class RegistryScreen(Screen[None]):
                                rest=(FOLLOW_DELAY, FOLLOW_DELAY), id="remote-chain")  # fmt: skip
 
     def action_run(self, name: str) -> None:
-        commands.run(self, name)
+        commands.run_key(self, name)
 
     def compose(self) -> ComposeResult:
         yield self.status

@@ -27,7 +27,8 @@ class FilterBar(Input):
         self.placeholder = f"filter {table.NOUN} (enter keeps, escape clears)"
         self.value = table.filter_text
         self.add_class("shown")
-        self.focus()
+        # At once, not after a refresh (Widget.focus): the keys typed behind `/` must find it focused.
+        self.screen.set_focus(self)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
