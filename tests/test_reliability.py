@@ -3,17 +3,23 @@ real sandbox engine, with another shell (the docker API) changing things underne
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
 import pytest
 from rich.console import Console
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
+from imgtui.engine import Engine
 from imgtui.engine.reference import BadReference, validate
 from imgtui.sandbox.seed import run_and_commit
 from imgtui.ui import commands
@@ -24,6 +30,7 @@ from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.screens.help import key_table
 from imgtui.ui.widgets import tables
 from tests.conftest import wait_for
+from tests.test_app import screen_text
 from tests.test_removal import NET, dialog, exists, log, open_tag
 
 
@@ -307,3 +314,89 @@ async def test_a_burst_after_slash_or_t_is_typed_where_the_key_went(app_for, ima
         burst(app, [("t", "t"), *((c, c) for c in "ddd:1")])
         await wait_for(pilot, lambda: isinstance(app.screen, NameDialog))
         await wait_for(pilot, lambda: app.screen.query_one(Input).value == "ddd:1")
+
+
+def files_holding(folder: Path, secret: bytes) -> list[str]:
+    """Every file under `folder` whose bytes contain `secret` (as typed, or as JSON would escape it)."""
+    hits = []
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if secret in data or json.dumps(secret.decode()).encode()[1:-1] in data:
+                hits.append(str(path))
+    return hits
+
+
+class Watched(ImgtuiApp):
+    """The app, keeping every notification it gave and the text of every error a worker raised."""
+
+    CSS_PATH = str(Path(sys.modules[ImgtuiApp.__module__].__file__ or "").parent / "app.tcss")
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.said: list[str] = []
+        self.errors: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.said.append(f"{kwargs.get('title', '')} {message}")
+        super().notify(message, **kwargs)
+
+    @on(Worker.StateChanged)
+    def _keep_error(self, event: Worker.StateChanged) -> None:
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.errors.append(f"{error!r} {error}")
+
+
+async def test_a_typed_password_is_in_no_screen_log_file_or_error(  # type: ignore[no-untyped-def]
+    docker_host: str, auth_registry: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R6: the password typed in `A` (a wrong one, then the right one), through a failed login, a login, the
+    registry view and a logout: never on any screen drawn, in the outcome log, in a notification, in an
+    error's text, or in any file under HOME (the docker config keeps base64 of user:password in `auths`, as
+    `docker login` does without a credential helper; the password itself is not in it)."""
+    server, user, password = auth_registry
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("DOCKER_CONFIG", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "IMGTUI_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    wrong = 'Wr0ng-pass"word'
+    seen: list[str] = []
+    app = Watched(Engine.connect(docker_host))
+
+    def look() -> None:
+        seen.append(screen_text(app))
+        seen.append(log(app))
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        for secret, outcome in ((wrong, f"login to {server} failed"), (password, "Login Succeeded")):
+            await pilot.press("A")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, LoginDialog) and isinstance(app.focused, Input)
+            )
+            await pilot.press("ctrl+u", *server, "tab", *user, "tab", *secret)
+            look()
+            await pilot.press("enter")
+
+            def answered(said: str = outcome) -> bool:
+                return said in log(app)
+
+            await wait_for(pilot, answered, timeout=30)
+            look()
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog) or app.screen is not app.images)
+        look()
+        await pilot.press("escape")
+        commands.run(app.screen, "logout")  # a palette command, no key
+        await wait_for(pilot, lambda: isinstance(app.focused, Input))
+        await pilot.press("ctrl+u", *server, "enter")
+        await wait_for(pilot, lambda: f"Removed login credentials for {server}" in log(app), timeout=30)
+        look()
+    for secret in (wrong, password):
+        assert not [text for text in seen + app.said if secret in text], "shown"
+        assert not [text for text in app.errors if secret in text], "in an error"
+        assert files_holding(home, secret.encode()) == [], "in a file under HOME"
+        assert files_holding(tmp_path, secret.encode()) == []
+    app.engine.close()
