@@ -132,6 +132,7 @@ async def test_seed_story_refused_then_untag_then_delete(
             assert "Force untags" in text and "a child image still needs its layers" in text
         else:
             assert "Force untags" in text and "stays behind as a dangling <none> image" in text
+        assert "Only untags" not in text, "refused, so the preview does not also say what a removal would do"
         assert {c.value for c in box.choices} == {"stop_and_remove", "force"}, "no plain yes while refused"
         await pilot.press("y")
         assert app.screen is box and exists(api, f"{scenario.repo}:first"), (
