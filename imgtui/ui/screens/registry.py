@@ -98,6 +98,10 @@ class RegistryScreen(Screen[None]):
         self.next_url: str | None = None
         self.catalog_done = False
         self.reading_catalog = False
+        self.catalog_from_start = True
+        """The catalog read under way (or the last one) started from the first page."""
+        self.catalog_error = ""
+        """Why the last catalog read failed: the title says it, and no more pages are read until `r`."""
         self.rows: dict[str, RemoteTag] = {}
         self.tags_for: str | None = None
         self.tags_complete = False
@@ -119,6 +123,7 @@ class RegistryScreen(Screen[None]):
     def on_mount(self) -> None:
         self._titles()
         self._status("opening …")
+        self.catalog_from_start = True
         self.read_catalog(None)
 
     # -- workers ---------------------------------------------------------------------------------------
@@ -190,6 +195,11 @@ class RegistryScreen(Screen[None]):
         message = sentence(error)
         if worker.group == "registry-catalog":
             self.reading_catalog = False
+            self.catalog_error = message
+            if self.catalog_from_start:  # nothing listed is known to be there any more
+                self.names, self.next_url = [], None
+                self.repos.set_items([])
+            self._titles()
         if worker.group == "registry-tags":
             self.tags_complete = True  # nothing more is coming
             self._titles()
@@ -206,6 +216,7 @@ class RegistryScreen(Screen[None]):
         if message.first:
             self.names = []
         self.problem = ""
+        self.catalog_error = ""
         self.names.extend(message.names)
         self.next_url = message.next_url
         self.catalog_done = message.next_url is None
@@ -340,11 +351,12 @@ class RegistryScreen(Screen[None]):
 
     def _maybe_more(self) -> None:
         """The catalog is read lazily: the next page when the cursor nears the end, all of it to filter."""
-        if self.catalog_done or self.reading_catalog or self.next_url is None:
-            return
+        if self.catalog_done or self.reading_catalog or self.next_url is None or self.catalog_error:
+            return  # after a failure, `r` reads again (each try may wait the whole timeout)
         near_end = self.repos.cursor_row >= self.repos.row_count - MORE_WHEN_WITHIN
         if near_end or self.repos.filter_text or self.repos.row_count < self.repos.size.height:
             self.reading_catalog = True
+            self.catalog_from_start = False
             self.read_catalog(self.next_url)
 
     def _tag_detail(self) -> Text:
@@ -365,8 +377,13 @@ class RegistryScreen(Screen[None]):
         return text
 
     def _titles(self) -> None:
-        more = "" if self.catalog_done else "+ more as you scroll"
-        self.repos.set_title(self.repos.title("Repositories") + (f" {more}" if more else ""))
+        if self.catalog_error:  # never "+ more": what comes next is not known
+            what = "could not list the rest" if self.names else "could not list"
+            listed = self.repos.title("Repositories") if self.names else "Repositories"
+            self.repos.set_title(f"{listed}: {what} ({self.catalog_error})")
+        else:
+            more = "" if self.catalog_done else " + more as you scroll"
+            self.repos.set_title(self.repos.title("Repositories") + more)
         label = f"Tags of {self.tags_for}" if self.tags_for else "Tags"
         reading = "" if self.tags_complete or self.tags_for is None else " listing …"
         self.tags.set_title(self.tags.title(label) + reading)
@@ -395,6 +412,9 @@ class RegistryScreen(Screen[None]):
         """Read the catalog again (and the open repository's tags)."""
         self.tags_for = None
         self.problem = ""
+        self.catalog_error = ""
+        self.catalog_from_start = True
+        self._titles()
         self._status("reloading …")
         self.read_catalog(None)
 
