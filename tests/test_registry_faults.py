@@ -17,15 +17,21 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
+from textual.widgets import Input
 
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.reading import LayerError
 from imgtui.layers.sources import from_registry
 from imgtui.registry import Registry, RegistryError
 from imgtui.registry.client import RETRY_PAUSE
+from imgtui.ui.app import ImgtuiApp
+from imgtui.ui.dialogs.registry import RegistryDialog
 from imgtui.ui.errors import sentence
-from tests.conftest import Filled
+from imgtui.ui.screens.registry import MORE_WHEN_WITHIN, RegistryScreen
+from tests.conftest import Filled, wait_for
 from tests.fault_proxy import Canned, FaultProxy, Rule
+from tests.test_app import screen_text
+from tests.test_registry_ui import open_registry
 
 TIMEOUT = 2.0
 """The client's timeout in these tests (the app's is 15 s)."""
@@ -336,3 +342,63 @@ def test_a_catalog_link_that_loops_is_said(paged_catalog: CatalogServer) -> None
         f"listing repositories: {paged_catalog.address} gave the same page as the next one "
         "(its Link header loops)"
     )
+
+
+# -- the same, in the registry view ------------------------------------------------------------------------
+async def test_a_hung_registry_in_the_registry_view(app: ImgtuiApp, faulty: FaultProxy) -> None:
+    """The view opens on a registry that never answers: within the timeout its sentence is on screen and the
+    repositories' title says they could not be listed (no "+ more")."""
+    faulty.frozen = True
+    app.registries[(faulty.address, False)] = Registry(faulty.address, timeout=TIMEOUT)
+    reason = f"{faulty.address} did not answer within 2 s (it may be down or overloaded)"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        await pilot.press("R")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RegistryDialog) and isinstance(app.focused, Input)
+        )
+        await pilot.press("ctrl+u", *faulty.address)
+        with Clock("the registry view on a hung registry, from enter") as clock:
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RegistryScreen))
+            screen = app.screen
+            assert isinstance(screen, RegistryScreen)
+            await wait_for(pilot, lambda: "did not answer" in screen.problem, timeout=TIMEOUT + MARGIN + 2)
+        assert clock.seconds < TIMEOUT + MARGIN, f"waited {clock.seconds:.2f} s"
+        assert screen.problem == reason
+        assert str(screen.repos.border_title) == f"Repositories: could not list ({reason})"
+        text = screen_text(app)
+        assert reason in text and "Traceback" not in text
+
+
+async def test_the_registry_view_reads_ten_thousand_pages_lazily(
+    app: ImgtuiApp, paged_catalog: CatalogServer
+) -> None:
+    """Only the pages a screenful needs are read, each from the last name before it (`last=`); `end` reads
+    on from there; filtering reads every page, once, in bounded time, and finds the last repository."""
+    address = paged_catalog.address
+    app.registries[(address, False)] = Registry(address, timeout=TIMEOUT)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_registry(pilot, app, address)
+        await wait_for(
+            pilot, lambda: len(screen.repos.items) > MORE_WHEN_WITHIN and not screen.reading_catalog
+        )
+        await pilot.pause(0.5)
+        read = len(paged_catalog.lasts)
+        assert read < MORE_WHEN_WITHIN + 30, f"{read} pages for a screenful"
+        assert screen.repos.items == NAMES[:read] and paged_catalog.lasts == ["", *NAMES[: read - 1]]
+        assert str(screen.repos.border_title) == f"Repositories ({read}) + more as you scroll"
+        await pilot.press("end")
+        await wait_for(pilot, lambda: len(paged_catalog.lasts) > read and not screen.reading_catalog)
+        await pilot.pause(0.5)
+        more = len(paged_catalog.lasts)
+        assert more < read + MORE_WHEN_WITHIN + 5, f"{more - read} pages after `end`"
+        assert screen.repos.items == NAMES[:more] and paged_catalog.lasts == ["", *NAMES[: more - 1]]
+        with Clock("the registry view: filtering reads 10,000 catalog pages"):
+            await pilot.press("slash", *"r09999")
+            await wait_for(pilot, lambda: screen.catalog_done, timeout=60)
+        await wait_for(pilot, lambda: screen.repos.shown_items == ["r09999"])
+        assert screen.repos.items == NAMES and paged_catalog.lasts == ["", *NAMES[:-1]], "every page once"
+        assert "more" not in str(screen.repos.border_title)
+    FIGURES["the registry view: pages read for a screenful"] = read
+    FIGURES["the registry view: pages read after end"] = more - read
