@@ -106,7 +106,7 @@ class RegistryScreen(Screen[None]):
         self.catalog_done = False
         self.reading_catalog = False
         self.catalog_from_start = True
-        """The catalog read under way (or the last one) started from the first page."""
+        """The catalog read under way started from the first page and no page of it came yet."""
         self.catalog_error = ""
         """Why the last catalog read failed: the title says it, and no more pages are read until `r`."""
         self.rows: dict[str, RemoteTag] = {}
@@ -244,6 +244,7 @@ class RegistryScreen(Screen[None]):
             self.names = []
         self.problem = ""
         self.catalog_error = ""
+        self.catalog_from_start = False  # a failure from here on leaves these names listed
         self.names.extend(message.names)
         self.next_url = message.next_url
         self.catalog_done = message.next_url is None
