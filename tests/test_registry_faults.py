@@ -270,6 +270,8 @@ class CatalogHandler(BaseHTTPRequestHandler):
             body = {"repositories": page}
             if self.server.loop:
                 headers["Link"] = f'<{self.path}>; rel="next"'
+            elif self.server.circle and page == ["r00049"]:  # back to the page after r00044
+                headers["Link"] = '</v2/_catalog?last=r00044&n=100>; rel="next"'
             elif start + 1 < len(NAMES):
                 headers["Link"] = (
                     f'</v2/_catalog?last={quote(page[-1])}&n={query.get("n", ["1"])[0]}>; rel="next"'
@@ -300,6 +302,9 @@ class CatalogServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), CatalogHandler)
         self.lasts: list[str] = []
         self.loop = False
+        """Each page's Link is its own URL."""
+        self.circle = False
+        """The page of r00049 links back to the page after r00044."""
         self.address = f"127.0.0.1:{self.server_address[1]}"
 
 
@@ -402,3 +407,30 @@ async def test_the_registry_view_reads_ten_thousand_pages_lazily(
         assert "more" not in str(screen.repos.border_title)
     FIGURES["the registry view: pages read for a screenful"] = read
     FIGURES["the registry view: pages read after end"] = more - read
+
+
+async def test_catalog_links_that_go_round_in_a_circle_end_the_filter(
+    app: ImgtuiApp, paged_catalog: CatalogServer
+) -> None:
+    """r00049's page links back to the page after r00044 (each link a new URL, so the client's check of a page
+    linking to itself does not catch it): a filter, which reads to the end, stops there with a sentence
+    instead of reading the circle for ever."""
+    paged_catalog.circle = True
+    address = paged_catalog.address
+    app.registries[(address, False)] = Registry(address, timeout=TIMEOUT)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_registry(pilot, app, address)
+        await wait_for(pilot, lambda: len(screen.names) > MORE_WHEN_WITHIN and not screen.reading_catalog)
+        assert len(screen.names) < 50, "a screenful, short of the circle"
+        await pilot.press("slash", *"r0004")
+        await wait_for(pilot, lambda: "go round in a circle" in screen.catalog_error, timeout=10)
+        assert screen.catalog_error == (
+            f"listing repositories: {address} links back to a page already read (its Link headers go round "
+            "in a circle)"
+        )
+        assert screen.names == NAMES[:50] and len(paged_catalog.lasts) == 50, "each page asked for once"
+        assert [r for r in screen.repos.shown_items] == NAMES[40:50]
+        title = str(screen.repos.border_title)
+        assert (
+            title == f"Repositories (10/50) filter: r0004: could not list the rest ({screen.catalog_error})"
+        )

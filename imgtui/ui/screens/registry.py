@@ -19,7 +19,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import OutcomeLine
-from imgtui.registry import AuthRequired, Registry, RemoteLayer, RemoteTag
+from imgtui.registry import AuthRequired, Registry, RegistryError, RemoteLayer, RemoteTag
 from imgtui.registry.operations import (
     DeletePlan,
     PlanChanged,
@@ -109,6 +109,8 @@ class RegistryScreen(Screen[None]):
         """The catalog read under way started from the first page and no page of it came yet."""
         self.catalog_error = ""
         """Why the last catalog read failed: the title says it, and no more pages are read until `r`."""
+        self._pages_asked: set[str] = set()
+        """The catalog pages asked for since the first (the catalog workers' own, one runs at a time)."""
         self.rows: dict[str, RemoteTag] = {}
         self.tags_for: str | None = None
         self.tags_complete = False
@@ -141,10 +143,17 @@ class RegistryScreen(Screen[None]):
         first = next_url is None
         if first:
             self.registry.ping()
+            self._pages_asked = set()
         names: list[str] = []
         shown = time.monotonic()
         try:
             while not worker.is_cancelled:
+                if next_url in self._pages_asked:  # else a filter would read the circle for ever
+                    raise RegistryError(
+                        f"listing repositories: {self.registry.host} links back to a page already read "
+                        "(its Link headers go round in a circle)"
+                    )
+                self._pages_asked.add(next_url or "")
                 page = self.registry.catalog(next_url)
                 names.extend(page.names)
                 next_url = page.next_url
