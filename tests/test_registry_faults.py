@@ -401,7 +401,7 @@ async def test_the_registry_view_reads_ten_thousand_pages_lazily(
         assert screen.repos.items == NAMES[:more] and paged_catalog.lasts == ["", *NAMES[: more - 1]]
         with Clock("the registry view: filtering reads 10,000 catalog pages"):
             await pilot.press("slash", *"r09999")
-            await wait_for(pilot, lambda: screen.catalog_done, timeout=60)
+            await wait_for(pilot, lambda: screen.catalog_done, timeout=90)
         await wait_for(pilot, lambda: screen.repos.shown_items == ["r09999"])
         assert screen.repos.items == NAMES and paged_catalog.lasts == ["", *NAMES[:-1]], "every page once"
         assert "more" not in str(screen.repos.border_title)
