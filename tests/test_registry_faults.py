@@ -8,6 +8,7 @@ protocol boundary (a real registry would need 10,000 repositories pushed first).
 from __future__ import annotations
 
 import bisect
+import io
 import json
 import threading
 import time
@@ -20,6 +21,7 @@ import pytest
 from textual.widgets import Input
 
 from imgtui.layers.cache import LayerCache
+from imgtui.layers.files import from_registry_blobs
 from imgtui.layers.reading import LayerError
 from imgtui.layers.sources import from_registry
 from imgtui.registry import Registry, RegistryError
@@ -142,6 +144,14 @@ def test_a_reset_in_the_middle_of_a_layer_blob(
     )
     assert len(analysis.layers) == 3 and analysis.layers == direct.layers, "the whole layer, read again"
     assert faulty.seen.count(f"GET /v2/kinds/blobs/{blob}") == 2
+    # One file out of that layer (what the contents view's file view does): the same sentence.
+    faulty.add(Rule(f"/blobs/{blob}", reset_after=65_536))
+    extract = from_registry_blobs(registry, "kinds", analysis.keys)
+    with pytest.raises(LayerError) as info:
+        extract(0, "/bin/busybox", io.BytesIO(), lambda: False, None)
+    assert said(info.value).startswith(
+        f"layer {blob[7:19]} of kinds: the connection to {faulty.address} broke"
+    )
 
 
 def test_a_reset_manifest_is_tried_once_more(faulty: FaultProxy) -> None:
