@@ -2,8 +2,9 @@
 the session's `filled_registry`) through a fault proxy (tests/fault_proxy.py) that stalls, resets, answers
 500 or garbage where the test says. Each fault ends in one sentence for the user (what `errors.sentence`
 shows: the exception's text, never a traceback), after no longer than the client's timeout and a small
-margin, measured here with explicit deadlines. 10,000 catalog pages come from a small fake server at the
-protocol boundary (a real registry would need 10,000 repositories pushed first)."""
+margin, measured here with explicit deadlines. 10,000 catalog pages (and Link headers that loop) come from a
+small fake server at the protocol boundary (a real registry would need 10,000 repositories pushed first, and
+cannot be made to loop). The last tests do the same through the registry view."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ TIMEOUT = 2.0
 MARGIN = 1.0
 """What a fault may add to the timeout: one retry pause (0.5 s) and a loaded 2-core machine's scheduling."""
 FIGURES: dict[str, float] = {}
-"""Seconds waited per fault, printed at the end of the module (`pytest -s`) for the record."""
+"""Seconds waited per fault (and pages read), printed after the module (`pytest -s`) for the record."""
 
 
 @pytest.fixture(scope="module", autouse=True)
