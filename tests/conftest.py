@@ -25,6 +25,7 @@ from imgtui.sandbox import ENGINES, Sandbox
 from imgtui.sandbox.proxy import EngineProxy
 from imgtui.sandbox.seed import seed
 from imgtui.ui.app import ImgtuiApp
+from tests.fault_proxy import FaultProxy
 from tests.registries import (
     DOCKER_LIST,
     DOCKER_V2,
@@ -328,3 +329,12 @@ def app_for(docker_host: str) -> Iterator[Callable[[], ImgtuiApp]]:
     yield make
     for engine in engines:
         engine.close()
+
+
+@pytest.fixture
+def faulty(filled_registry: Filled) -> Iterator[FaultProxy]:
+    """A fault proxy (tests/fault_proxy.py) on 127.0.0.1 in front of the session's filled registry: it relays
+    every request to the real registry unless a rule added by the test breaks it."""
+    proxy = FaultProxy(filled_registry.address)
+    yield proxy
+    proxy.stop()

@@ -124,7 +124,7 @@ def test_delete_by_digest_takes_every_sibling_tag(
     plan = plan_delete(registry, repo, "a")
     assert plan.siblings == ("a", "b") and plan.total_tags == 3
     text = "\n".join(plan.lines())
-    assert "1 other tag(s) point at it and will be deleted: b" in text and "garbage collection" in text
+    assert "1 other tag points at it and will be deleted: b" in text and "garbage collection" in text
     assert execute_delete(registry, plan) == ["a", "b"]
     assert registry.all_tags(repo) == ["other"], "both tags on that digest are gone, the other stays"
     with pytest.raises(NotFound, match="not found"):

@@ -3,6 +3,7 @@ fixtures start and fill through the sandbox engine."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import docker
@@ -17,6 +18,7 @@ from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.dialogs.registry import RegistryDialog
 from imgtui.ui.screens.registry import RegistryScreen
 from tests.conftest import Filled, wait_for
+from tests.fault_proxy import Canned, FaultProxy, Rule
 from tests.registries import push
 from tests.test_app import screen_text
 from tests.test_removal import exists, log, open_tag
@@ -128,7 +130,7 @@ async def test_delete_names_sibling_tags_then_they_are_gone(  # type: ignore[no-
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog), timeout=20)
         shown = app.screen.shown_text  # type: ignore[attr-defined]
-        assert "1 other tag(s) point at it and will be deleted: b" in shown
+        assert "1 other tag points at it and will be deleted: b" in shown
         assert "garbage collection" in shown and "keeps 1 of 3 tags" in shown
         await pilot.press("y")
         await wait_for(pilot, lambda: [r.tag for r in screen.tags.items] == ["other"], timeout=20)
@@ -253,3 +255,54 @@ async def test_enter_on_a_registry_layer_opens_the_contents_without_a_pull(  # t
         assert isinstance(contents, ContentsScreen) and contents.files is not None
         assert "/second" in contents.files.nodes and contents.index == len(contents.analysis.layers) - 1
     assert {i["Id"] for i in api.images(all=True)} == before, "nothing pulled"
+
+
+async def test_a_failed_catalog_says_it_failed_and_never_more(app: ImgtuiApp, faulty: FaultProxy) -> None:
+    """The catalog answers 500 (twice: the client's one retry too): the repositories' title says it could not
+    list them and why, with no "+ more"; `r` reads it again once the registry is back. With some pages read,
+    a failing next page says "could not list the rest"."""
+    error = json.dumps({"errors": [{"code": "UNKNOWN", "message": "backend restarting"}]}).encode()
+    catalog = faulty.add(Rule("/v2/_catalog", answer=Canned(500, error), times=None))
+    app.registries[(faulty.address, False)] = Registry(faulty.address, page_size=2)
+    reason = f"listing repositories: {faulty.address} had an internal error (500: backend restarting)"
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_registry(pilot, app, faulty.address)
+        await wait_for(pilot, lambda: "internal error" in screen.problem, timeout=20)
+        title = str(screen.repos.border_title)
+        assert title == f"Repositories: could not list ({reason})", title
+        assert "more" not in title and screen.repos.row_count == 0
+        assert reason in screen_text(app), "the sentence is on screen whole"
+        faulty.rules.remove(catalog)
+        faulty.add(Rule("last=", answer=Canned(500, error), times=None))  # the first page only
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.names and "internal error" in screen.problem, timeout=20)
+        title = str(screen.repos.border_title)
+        assert title == f"Repositories (2): could not list the rest ({reason})", title
+        assert screen.repos.items == sorted(screen.repos.items) and len(screen.repos.items) == 2
+        faulty.clear()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.catalog_done, timeout=20)
+        title = str(screen.repos.border_title)
+        assert not screen.catalog_error and "could not" not in title and "more" not in title, title
+        assert title.startswith(f"Repositories ({len(screen.repos.items)})") and "kinds" in screen.repos.items
+
+
+async def test_the_tag_filter_matches_tag_names_only(app: ImgtuiApp, filled_registry: Filled) -> None:
+    """A platform, a kind or a digest typed into the tags' filter matches no tag name, so no row; a tag's
+    name keeps its platform rows (they carry its name)."""
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_registry(pilot, app, filled_registry.address)
+        await open_repository(pilot, screen, "kinds")
+        assert screen.focused is screen.tags
+
+        async def shown(text: str) -> list[str]:
+            await pilot.press("slash", "ctrl+u", *text)
+            await wait_for(pilot, lambda: screen.tags.filter_text == text)
+            await pilot.pause(0.05)
+            return [r.key for r in screen.tags.shown_items]
+
+        assert await shown("amd64") == [], "platform column"
+        assert await shown(filled_registry.docker_digest[7:19]) == [], "digest column"
+        assert await shown("index") == ["index", *(r.key for r in screen.tags.items if r.parent == "index")]
+        assert await shown("oci") == ["oci", "oci-second"], "not the oci index (its kind)"
+        assert await shown("docker") == ["docker"], "not the docker list nor every docker v2"

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import ipaddress
+import socket
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +32,12 @@ from imgtui.registry.parsing import parse_history, parse_manifest, parse_time, p
 ACCEPT = ", ".join(MANIFEST_TYPES)
 CERTS_D = Path("/etc/docker/certs.d")
 """Where the docker engine looks for a registry's CA (`certs.d/HOST[:PORT]/ca.crt`); so does imgtui."""
+RETRY_STATUS = (500, 502, 503, 504)
+"""Answers a GET or HEAD is tried once more after: a registry behind a load balancer gives one of these for a
+moment while a backend restarts. A second one in a row is said to the user (with the registry's own words)."""
+RETRY_PAUSE = 0.5
+"""Seconds before that one retry (also after a connection that broke mid-answer). Never after a timeout: that
+would make the user wait twice the timeout."""
 
 
 def is_loopback(host: str) -> bool:
@@ -65,6 +74,10 @@ def check_address(address: str, insecure: bool) -> tuple[str | None, str]:
             "box, or --insecure-registry) are spoken to without TLS, as the docker engine does"
         )
     return scheme, host
+
+
+class Broken(RegistryError):
+    """The connection broke while the registry was answering (reset, or closed early): tried once more."""
 
 
 class Registry:
@@ -152,11 +165,28 @@ class Registry:
                 f"{CERTS_D}/{self.host}/ca.crt (as for the docker engine), or mark the registry insecure"
             ) from None
         except requests.exceptions.Timeout:
-            raise RegistryError(f"{self.host} did not answer within {self.timeout:g} s") from None
+            raise self._timed_out() from None
+        except requests.exceptions.ChunkedEncodingError as exc:  # the body was cut short
+            raise Broken(
+                f"the connection to {self.host} broke in the middle of its answer ({_broke(exc)})"
+            ) from None
         except requests.exceptions.ConnectionError as exc:
+            if _caused_by(exc, urllib3.exceptions.ReadTimeoutError):  # a stall within the body
+                raise self._timed_out() from None
+            if _caused_by(exc, urllib3.exceptions.ProtocolError) and not _caused_by(
+                exc, ConnectionRefusedError
+            ):
+                raise Broken(
+                    f"the connection to {self.host} broke before it answered ({_broke(exc)})"
+                ) from None
             raise RegistryError(f"cannot reach {self.host}: {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:
             raise RegistryError(f"request to {self.host} failed: {_reason(exc)}") from None
+
+    def _timed_out(self) -> RegistryError:
+        return RegistryError(
+            f"{self.host} did not answer within {self.timeout:g} s (it may be down or overloaded)"
+        )
 
     def _decide_scheme(self) -> None:
         """https, unless the registry is loopback or marked insecure and does not speak TLS (the engine's
@@ -169,6 +199,9 @@ class Registry:
         try:
             self.session.get(f"https://{self.host}/v2/", timeout=self.timeout, verify=self.verify)
             self._scheme = "https"
+        except requests.exceptions.Timeout:
+            # Silence is no answer to TLS or to HTTP: trying plain HTTP would wait the timeout again.
+            raise self._timed_out() from None
         except requests.exceptions.SSLError as exc:
             # A TLS registry whose certificate does not verify stays https (and its error is shown); a
             # plain-HTTP one fails the handshake itself.
@@ -192,7 +225,19 @@ class Registry:
         self._decide_scheme()
         url = path if "://" in path else urljoin(self.base_url, path)
         headers = dict(headers or {})
-        response = self._send(method, url, headers, scope, stream)
+        retry = method in ("GET", "HEAD")  # once (see RETRY_STATUS); a DELETE is never sent twice
+        try:
+            response = self._send(method, url, headers, scope, stream)
+        except Broken:
+            if not retry:
+                raise
+            time.sleep(RETRY_PAUSE)
+            retry = False
+            response = self._send(method, url, headers, scope, stream)
+        if retry and response.status_code in RETRY_STATUS:
+            response.close()
+            time.sleep(RETRY_PAUSE)
+            response = self._send(method, url, headers, scope, stream)
         if response.status_code == 401:
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if self._answer(challenge, scope):
@@ -207,12 +252,34 @@ class Registry:
         try:
             return response.json()
         except ValueError:
-            kind = response.headers.get("Content-Type", "?").split(";")[0]
+            kind = response.headers.get("Content-Type", "?").split(";")[0] or "?"
+            if "json" in kind:
+                raise RegistryError(
+                    f"{what}: {self.host} answered with a body that is not JSON although it says {kind}",
+                    response.status_code,
+                ) from None
             raise RegistryError(
                 f"{what}: {self.host} answered with {kind}, not JSON (is this a registry? the address "
                 "should point at the registry itself, not a web page in front of it)",
                 response.status_code,
             ) from None
+
+    def _names(self, response: requests.Response, what: str, field: str) -> Page:
+        """A page of names: `{"FIELD": ["name", …]}` (null or absent: none), and the next page's URL."""
+        body = self._json(response, what)
+        names = body.get(field, []) if isinstance(body, dict) else ()
+        if names is None:
+            names = []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise RegistryError(
+                f"{what}: {self.host} answered without a list of {field} (not a registry answer)"
+            )
+        next_url = self._next(response)
+        if next_url is not None and _same_page(next_url, response.url):
+            raise RegistryError(
+                f"{what}: {self.host} gave the same page as the next one (its Link header loops)"
+            )
+        return Page(tuple(names), next_url)
 
     # -- auth -------------------------------------------------------------------------------------------
     def _auth_header(self, scope: str) -> str:
@@ -329,18 +396,14 @@ class Registry:
         """One page of repository names (`GET /v2/_catalog?n=…`), with the next page's URL."""
         path = next_url or f"/v2/_catalog?n={self.page_size}"
         response = self.request("GET", path, scope="registry:catalog:*", what="listing repositories")
-        body = self._json(response, "listing repositories")
-        names = body.get("repositories") if isinstance(body, dict) else None
-        return Page(tuple(names or ()), self._next(response))
+        return self._names(response, "listing repositories", "repositories")
 
     def tags(self, repository: str, next_url: str | None = None) -> Page:
         """One page of a repository's tags (`GET /v2/NAME/tags/list?n=…`)."""
         path = next_url or f"/v2/{repository}/tags/list?n={self.page_size}"
         what = f"listing tags of {repository}"
         response = self.request("GET", path, scope=f"repository:{repository}:pull", what=what)
-        body = self._json(response, what)
-        names = body.get("tags") if isinstance(body, dict) else None  # null once every tag is deleted
-        return Page(tuple(names or ()), self._next(response))
+        return self._names(response, what, "tags")  # null once every tag is deleted
 
     def all_tags(self, repository: str) -> list[str]:
         page, out = self.tags(repository), list[str]()
@@ -390,14 +453,26 @@ class Registry:
             what=what,
         )
         raw = response.content
-        digest = response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
+        computed = "sha256:" + hashlib.sha256(raw).hexdigest()
+        digest = response.headers.get("Docker-Content-Digest") or computed
         body = self._json(response, what)
         if not isinstance(body, dict):
             raise RegistryError(f"{what}: the manifest is not a JSON object")
         media = body.get("mediaType") or response.headers.get("Content-Type", "").split(";")[0]
         if media not in MANIFEST_TYPES and "manifests" in body:
             media = MANIFEST_TYPES[3]  # an OCI index may leave mediaType out
-        manifest = parse_manifest(digest, media, len(raw), body)
+        expected = reference if reference.startswith("sha256:") else digest
+        signed = media in MANIFEST_TYPES[4:]  # a schema 1 manifest's digest leaves its signatures out
+        if expected.startswith("sha256:") and expected != computed and not signed:
+            raise RegistryError(
+                f"{what}: the manifest {self.host} sent does not match its digest {expected[:19]}"
+            )
+        try:
+            manifest = parse_manifest(digest, media, len(raw), body)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise RegistryError(
+                f"{what}: {self.host} sent a {media or 'JSON'} that is not a manifest"
+            ) from None
         self._manifests[digest] = manifest
         return manifest
 
@@ -442,7 +517,7 @@ class Registry:
             what=f"layer {digest[7:19]} of {repository}", stream=True,
         )  # fmt: skip
         response.raw.decode_content = True  # a Content-Encoding of the transfer, not the layer's own gzip
-        return response.raw  # type: ignore[no-any-return,return-value]
+        return BlobStream(response, self, f"layer {digest[7:19]} of {repository}")  # type: ignore[return-value]
 
     def delete(self, repository: str, digest: str) -> None:
         """DELETE the manifest by digest: every tag pointing at it goes with it. 202 on success."""
@@ -453,6 +528,89 @@ class Registry:
             what=f"deleting {repository}@{digest[:19]}",
         )
         self._manifests.pop(digest, None)
+
+
+class BlobStream:
+    """A blob's body as a file to read: a stall, a reset or an early end become a RegistryError sentence
+    (with how far it got), not urllib3's exceptions, which layer readers would take for a bad tar."""
+
+    def __init__(self, response: requests.Response, registry: Registry, what: str) -> None:
+        self._response = response
+        self._raw = response.raw
+        self._registry = registry
+        self._what = what
+        self.done = 0
+        length = response.headers.get("Content-Length", "")
+        self.length = int(length) if length.isdigit() else None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data: bytes = self._raw.read(None if size is None or size < 0 else size)
+        except (urllib3.exceptions.ReadTimeoutError, socket.timeout):
+            raise RegistryError(
+                f"{self._what}: {self._registry.host} stopped sending after {self._far()} and did not go on "
+                f"within {self._registry.timeout:g} s"
+            ) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise RegistryError(
+                f"{self._what}: the connection to {self._registry.host} broke after {self._far()} "
+                f"({_broke(exc)}); nothing of it was kept, try again"
+            ) from None
+        self.done += len(data)
+        return data
+
+    def _far(self) -> str:
+        of = f" of {self.length:,}" if self.length is not None else ""
+        try:
+            done = max(self.done, int(self._raw.tell()))  # what came in, read whole or not
+        except (AttributeError, OSError, ValueError):
+            done = self.done
+        return f"{done:,}{of} bytes"
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._response.close()
+
+    def __enter__(self) -> BlobStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and every exception in its arguments, causes and contexts (requests wraps urllib3's
+    exceptions in its own, urllib3 wraps the socket's)."""
+    seen: dict[int, BaseException] = {}
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen[id(item)] = item
+        todo.extend([*item.args, item.__cause__, item.__context__, getattr(item, "reason", None)])
+    return list(seen.values())
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(item, kind) for item in _chain(exc))
+
+
+def _broke(exc: BaseException) -> str:
+    """Why a connection broke, in words: the socket's own ("Connection reset by peer"), or an early end."""
+    for item in _chain(exc):
+        if isinstance(item, OSError) and item.strerror:
+            return item.strerror.lower()
+    for item in _chain(exc):
+        if isinstance(item, (urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)):
+            return "it closed the connection before the end of the answer"
+    return _reason(exc) if isinstance(exc, Exception) else type(exc).__name__
+
+
+def _same_page(next_url: str, url: str) -> bool:
+    return urlsplit(next_url)[2:4] == urlsplit(url)[2:4]
 
 
 def _reason(exc: Exception) -> str:

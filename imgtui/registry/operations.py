@@ -113,7 +113,8 @@ class DeletePlan:
             "A registry deletes by digest: every tag pointing at it goes too.",
         ]
         if others:
-            out.append(f"{len(others)} other tag(s) point at it and will be deleted: {', '.join(others)}")
+            what = "1 other tag points" if len(others) == 1 else f"{len(others)} other tags point"
+            out.append(f"{what} at it and will be deleted: {', '.join(others)}")
         else:
             out.append(f"No other tag of {self.repository} points at it.")
         if self.in_index:

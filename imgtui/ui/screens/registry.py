@@ -5,6 +5,7 @@ every tag on that digest; `p` pulls into the local engine through the app's job.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,7 +19,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import OutcomeLine
-from imgtui.registry import AuthRequired, Registry, RemoteLayer, RemoteTag
+from imgtui.registry import AuthRequired, Registry, RegistryError, RemoteLayer, RemoteTag
 from imgtui.registry.operations import (
     DeletePlan,
     PlanChanged,
@@ -49,13 +50,19 @@ ROWS_DELAY = 0.03
 """Tag rows arriving within this long are painted together (a repository's tags fill in a few at a time)."""
 MORE_WHEN_WITHIN = 20
 """Read the next catalog page when the cursor is this close to the last row read."""
+CATALOG_BATCH = 0.25
+"""While a filter reads the whole catalog, pages read one after another are shown together this often (one
+repaint a page made 10,000 pages of one name take 90 s instead of 15)."""
 
 
 @dataclass
 class CatalogPage(Message):
     names: tuple[str, ...]
+    """Of one page, or of several read in a row while filtering."""
     next_url: str | None
     first: bool
+    done: bool = True
+    """The worker reads no more pages after these (False: more of the same read are coming)."""
 
 
 @dataclass
@@ -98,6 +105,12 @@ class RegistryScreen(Screen[None]):
         self.next_url: str | None = None
         self.catalog_done = False
         self.reading_catalog = False
+        self.catalog_from_start = True
+        """The catalog read under way started from the first page and no page of it came yet."""
+        self.catalog_error = ""
+        """Why the last catalog read failed: the title says it, and no more pages are read until `r`."""
+        self._pages_asked: set[str] = set()
+        """The catalog pages asked for since the first (the catalog workers' own, one runs at a time)."""
         self.rows: dict[str, RemoteTag] = {}
         self.tags_for: str | None = None
         self.tags_complete = False
@@ -119,15 +132,43 @@ class RegistryScreen(Screen[None]):
     def on_mount(self) -> None:
         self._titles()
         self._status("opening …")
+        self.catalog_from_start = True
         self.read_catalog(None)
 
     # -- workers ---------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="registry-catalog", exit_on_error=False, description="Catalog")
     def read_catalog(self, next_url: str | None) -> None:
-        if next_url is None:
+        """A page; while a filter is typed, every page to the end (shown every CATALOG_BATCH seconds)."""
+        worker = get_current_worker()
+        first = next_url is None
+        if first:
             self.registry.ping()
-        page = self.registry.catalog(next_url)
-        self.post_message(CatalogPage(page.names, page.next_url, next_url is None))
+            self._pages_asked = set()
+        names: list[str] = []
+        shown = time.monotonic()
+        try:
+            while not worker.is_cancelled:
+                if next_url in self._pages_asked:  # else a filter would read the circle for ever
+                    raise RegistryError(
+                        f"listing repositories: {self.registry.host} links back to a page already read "
+                        "(its Link headers go round in a circle)"
+                    )
+                self._pages_asked.add(next_url or "")
+                page = self.registry.catalog(next_url)
+                names.extend(page.names)
+                next_url = page.next_url
+                more = next_url is not None and bool(self.repos.filter_text)
+                if not more or time.monotonic() - shown >= CATALOG_BATCH:
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(CatalogPage(tuple(names), next_url, first, done=not more))
+                    names, first, shown = [], False, time.monotonic()
+                if not more:
+                    return
+        except Exception:
+            if names and not worker.is_cancelled:  # what was read is shown; the error follows
+                self.post_message(CatalogPage(tuple(names), next_url, first, done=False))
+            raise
 
     @work(thread=True, exclusive=True, group="registry-tags", exit_on_error=False, description="Tags")
     def read_tags(self, repository: str) -> None:
@@ -190,6 +231,11 @@ class RegistryScreen(Screen[None]):
         message = sentence(error)
         if worker.group == "registry-catalog":
             self.reading_catalog = False
+            self.catalog_error = message
+            if self.catalog_from_start:  # nothing listed is known to be there any more
+                self.names, self.next_url = [], None
+                self.repos.set_items([])
+            self._titles()
         if worker.group == "registry-tags":
             self.tags_complete = True  # nothing more is coming
             self._titles()
@@ -206,10 +252,12 @@ class RegistryScreen(Screen[None]):
         if message.first:
             self.names = []
         self.problem = ""
+        self.catalog_error = ""
+        self.catalog_from_start = False  # a failure from here on leaves these names listed
         self.names.extend(message.names)
         self.next_url = message.next_url
         self.catalog_done = message.next_url is None
-        self.reading_catalog = False
+        self.reading_catalog = not message.done
         self.repos.set_items(list(self.names))
         self._titles()
         self._status()
@@ -340,11 +388,12 @@ class RegistryScreen(Screen[None]):
 
     def _maybe_more(self) -> None:
         """The catalog is read lazily: the next page when the cursor nears the end, all of it to filter."""
-        if self.catalog_done or self.reading_catalog or self.next_url is None:
-            return
+        if self.catalog_done or self.reading_catalog or self.next_url is None or self.catalog_error:
+            return  # after a failure, `r` reads again (each try may wait the whole timeout)
         near_end = self.repos.cursor_row >= self.repos.row_count - MORE_WHEN_WITHIN
         if near_end or self.repos.filter_text or self.repos.row_count < self.repos.size.height:
             self.reading_catalog = True
+            self.catalog_from_start = False
             self.read_catalog(self.next_url)
 
     def _tag_detail(self) -> Text:
@@ -365,8 +414,13 @@ class RegistryScreen(Screen[None]):
         return text
 
     def _titles(self) -> None:
-        more = "" if self.catalog_done else "+ more as you scroll"
-        self.repos.set_title(self.repos.title("Repositories") + (f" {more}" if more else ""))
+        if self.catalog_error:  # never "+ more": what comes next is not known
+            what = "could not list the rest" if self.names else "could not list"
+            listed = self.repos.title("Repositories") if self.names else "Repositories"
+            self.repos.set_title(f"{listed}: {what} ({self.catalog_error})")
+        else:
+            more = "" if self.catalog_done else " + more as you scroll"
+            self.repos.set_title(self.repos.title("Repositories") + more)
         label = f"Tags of {self.tags_for}" if self.tags_for else "Tags"
         reading = "" if self.tags_complete or self.tags_for is None else " listing …"
         self.tags.set_title(self.tags.title(label) + reading)
@@ -395,6 +449,9 @@ class RegistryScreen(Screen[None]):
         """Read the catalog again (and the open repository's tags)."""
         self.tags_for = None
         self.problem = ""
+        self.catalog_error = ""
+        self.catalog_from_start = True
+        self._titles()
         self._status("reloading …")
         self.read_catalog(None)
 
@@ -437,7 +494,7 @@ class RegistryScreen(Screen[None]):
                 self.run_delete(plan)
 
         others = [t for t in plan.siblings if t != plan.tag]
-        warnings = [f"{len(others)} more tag(s) go with it"] if others else []
+        warnings = [f"{fmt.count(len(others), 'more tag')} go with it"] if others else []
         if plan.in_index:
             warnings.append(f"an index uses it: {', '.join(plan.in_index)}")
         banner = "; ".join(warnings) or None

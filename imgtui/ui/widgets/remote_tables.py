@@ -60,7 +60,9 @@ class RemoteTagTable(ItemTable[RemoteTag]):
         return (tag, digest, item.kind or WAITING, platform, created, size)
 
     def haystack(self, item: RemoteTag) -> str:
-        return f"{item.tag} {item.digest} {item.platform} {item.kind}"
+        """The tag's name only (a platform row carries its index's tag, so it stays under it): a digest or a
+        platform typed into the filter would match rows whose names have nothing of it."""
+        return item.tag
 
 
 class RemoteLayerTable(PositionTable[RemoteLayer]):
