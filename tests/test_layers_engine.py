@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from imgtui.engine import Engine
-from imgtui.layers import Analysis, Change
+from imgtui.layers import Analysis, Change, LayerError
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.sources import from_file
 from imgtui.sandbox.seed import run_and_commit
@@ -82,7 +82,32 @@ def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_
     image = engine.api.inspect_image(wasteful)
     from imgtui.layers.sources import from_engine
 
-    check(from_engine(wasteful, image, refuse, cache))
+    fresh = engine.analyze(wasteful, seen.append, lambda: False, None)  # no cache: read and stacked now
+    read: list[str] = []
+    original = LayerCache.get
+
+    def counting(self: LayerCache, key: str):  # type: ignore[no-untyped-def]
+        read.append(key)
+        return original(self, key)
+
+    LayerCache.get = counting  # type: ignore[method-assign]
+    try:
+        opened = from_engine(wasteful, image, refuse, cache)
+        assert read == [], "the cached analysis opens without decoding any layer"
+        assert [layer.count(Change.ADDED) for layer in opened.layers] == [
+            layer.count(Change.ADDED) for layer in fresh.layers
+        ]
+        assert opened.layers[3].changes == fresh.layers[3].changes and len(read) == 1, "one layer, when asked"
+        check(opened)
+        assert opened == fresh, "the same analysis as one made from the save stream"
+    finally:
+        LayerCache.get = original  # type: ignore[method-assign]
+    # A layer the cache lost (pruned for space) after the image was opened: a sentence, when it is asked for.
+    again = from_engine(wasteful, image, refuse, cache)
+    for path in cache.folder.glob("layer-*"):
+        path.unlink()
+    with pytest.raises(LayerError, match="no longer in the cache .*open the image again"):
+        _ = again.layers[1].changes
 
 
 def oci_save(engine: Engine) -> bool:

@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from imgtui.layers.model import Analysis, Change, Changed, Entry, Kind, Layer, LayerIndex, Wasted, parent_of
+from imgtui.layers.model import (
+    Analysis,
+    Change,
+    Changed,
+    Changes,
+    Entry,
+    Kind,
+    Layer,
+    LayerIndex,
+    Wasted,
+    parent_of,
+)
 
 
 class VisibleTree:
@@ -103,7 +114,11 @@ def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = (
             if before[0].size:
                 wasted.append(Wasted(before[0].path, before[0].size, before[1], index))
         command = commands[index] if index < len(commands) else ""
-        done.append(Layer(index, layer.digest, command, tuple(changes), layer.content_bytes))
+        made = tuple(changes)
+        added = sum(1 for c in made if c.change is ADDED)
+        removed = sum(1 for c in made if c.change is Change.REMOVED)
+        counts = (added, len(made) - added - removed, removed)
+        done.append(Layer(index, layer.digest, command, Changes(made), layer.content_bytes, counts))
     wasted.sort(key=lambda w: (-w.bytes, w.path, w.written_by))
     return Analysis(name, tuple(done), tuple(wasted), tuple(keys))
 

@@ -16,10 +16,25 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from imgtui.layers.model import Entry, Kind, LayerIndex
+from imgtui.layers.model import (
+    COUNTED,
+    Analysis,
+    Change,
+    Changed,
+    Changes,
+    Entry,
+    Kind,
+    Layer,
+    LayerIndex,
+    Wasted,
+)
+from imgtui.layers.reading import LayerError
 
 KIND_CODES = {Kind.FILE: "f", Kind.DIR: "d", Kind.SYMLINK: "s", Kind.HARDLINK: "h", Kind.DEVICE: "c",
               Kind.FIFO: "p"}  # fmt: skip
@@ -90,6 +105,42 @@ class LayerCache:
     def put_keys(self, image_id: str, keys: list[str]) -> None:
         self._write(self._path(image_id, "keys"), keys)
 
+    def put_analysis(self, image_id: str, analysis: Analysis) -> None:
+        """What stacking an image's layers found (each entry added or modified, what each layer removed,
+        the wasted versions), so that opening the image again reads only the layers looked at."""
+        self._write(self._path(image_id, "analysis"), _encode_analysis(analysis))
+
+    def get_analysis(self, image_id: str, name: str, diff_ids: Sequence[str], commands: Sequence[str],
+                     keys: Sequence[str]) -> Analysis | None:  # fmt: skip
+        """The analysis put for this image, its layers' changes decoded when first asked for; None unless
+        it and every layer are here."""
+        data = self._read(self._path(image_id, "analysis"))
+        if not isinstance(data, dict) or len(data.get("layers") or ()) != len(diff_ids):
+            return None
+        if not all(self.has(d) for d in diff_ids):
+            return None
+        layers = []
+        for index, (diff_id, stored) in enumerate(zip(diff_ids, data["layers"])):
+            command = commands[index] if index < len(commands) else ""
+            source = Changes(make=partial(self._changes, diff_id, stored))
+            layers.append(
+                Layer(index, diff_id, command, source, int(stored["size"]), tuple(stored["counts"]))
+            )
+        w = data["wasted"]
+        wasted = tuple(map(Wasted, w["paths"], w["bytes"], w["written"], w["hidden"]))
+        return Analysis(name, tuple(layers), wasted, tuple(keys))
+
+    def _changes(self, diff_id: str, stored: dict[str, Any]) -> tuple[Changed, ...]:
+        layer = self.get(diff_id)
+        codes = stored["codes"]
+        if layer is None or len(codes) != len(layer.entries):
+            raise LayerError(
+                f"layer {diff_id.split(':')[-1][:12]} is no longer in the cache ({self.folder}): "
+                "open the image again to read it"
+            )
+        removed = (Changed(e, Change.REMOVED) for e in _decode_entries(stored["removed"]))
+        return tuple(chain(removed, map(Changed, layer.entries, map(CODE_CHANGES.__getitem__, codes))))
+
     @staticmethod
     def addressed(key: str) -> bool:
         """A member name that holds a content address (a component of 64 hex digits): only those are
@@ -138,29 +189,57 @@ class LayerCache:
             total -= size
 
 
+CODE_CHANGES = {"a": Change.ADDED, "m": Change.MODIFIED}
+
+
+def _encode_analysis(analysis: Analysis) -> dict[str, Any]:
+    layers = []
+    for layer in analysis.layers:
+        changes = layer.changes
+        removed = [c.entry for c in changes if c.change is Change.REMOVED]
+        codes = "".join(
+            "a" if c.change is Change.ADDED else "m" for c in changes if c.change is not Change.REMOVED
+        )
+        layers.append({"codes": codes, "removed": _encode_entries(removed), "size": layer.size_bytes,
+                       "counts": [layer.count(c) for c in COUNTED]})  # fmt: skip
+    w = analysis.wasted
+    wasted = {"paths": [x.path for x in w], "bytes": [x.bytes for x in w],
+              "written": [x.written_by for x in w], "hidden": [x.hidden_by for x in w]}  # fmt: skip
+    return {"layers": layers, "wasted": wasted}
+
+
 def _encode(layer: LayerIndex) -> dict[str, Any]:
-    entries = layer.entries
     return {
         "digest": layer.digest,
+        **_encode_entries(layer.entries),
+        "removed": list(layer.removed),
+        "opaque": list(layer.opaque),
+    }
+
+
+def _encode_entries(entries: Sequence[Entry]) -> dict[str, Any]:
+    return {
         "paths": [e.path for e in entries],
         "kinds": "".join(KIND_CODES[e.kind] for e in entries),
         "sizes": [e.size for e in entries],
         "modes": [e.mode for e in entries],
         "owners": [[e.uid, e.gid] for e in entries],
         "targets": {str(n): e.target for n, e in enumerate(entries) if e.target},
-        "removed": list(layer.removed),
-        "opaque": list(layer.opaque),
     }
 
 
 def _decode(data: dict[str, Any]) -> LayerIndex:
+    entries = _decode_entries(data)
+    return LayerIndex(data["digest"], entries, tuple(data["removed"]), tuple(data["opaque"]))
+
+
+def _decode_entries(data: dict[str, Any]) -> tuple[Entry, ...]:
     count = len(data["paths"])
     targets = [""] * count
     for n, target in data["targets"].items():
         targets[int(n)] = target
     owners = data["owners"]
-    entries = tuple(
+    return tuple(
         map(Entry, data["paths"], map(CODE_KINDS.__getitem__, data["kinds"]), data["sizes"], data["modes"],
             [o[0] for o in owners], [o[1] for o in owners], targets)
     )  # fmt: skip
-    return LayerIndex(data["digest"], entries, tuple(data["removed"]), tuple(data["opaque"]))

@@ -3,6 +3,7 @@ and what an image's layers add up to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
@@ -70,6 +71,9 @@ class Changed(NamedTuple):
     change: Change
 
 
+COUNTED = (Change.ADDED, Change.MODIFIED, Change.REMOVED)
+
+
 @record
 class Wasted:
     """A file version the final image does not show: overwritten, or hidden by a whiteout or an opaque
@@ -83,6 +87,31 @@ class Wasted:
     """The layer that overwrote or removed it."""
 
 
+class Changes:
+    """A layer's changes, made the first time they are asked for: an image opened from the cache's analysis
+    (cache.py) decodes only the layers that are looked at (200,000 entries took 2 s to decode and stack,
+    one layer of them a tenth of that)."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, made: tuple[Changed, ...] | None = None,
+                 make: Callable[[], tuple[Changed, ...]] | None = None) -> None:  # fmt: skip
+        self._made = made
+        self._make = make
+
+    def get(self) -> tuple[Changed, ...]:
+        if self._made is None:
+            assert self._make is not None
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Changes) and self.get() == other.get()
+
+    def __hash__(self) -> int:
+        return hash(self.get())
+
+
 @record
 class Layer:
     """One layer of an analysed image: what it changed, in order from the base."""
@@ -90,12 +119,18 @@ class Layer:
     index: int
     digest: str
     command: str
-    changes: tuple[Changed, ...]
+    source: Changes
     size_bytes: int
     """Content bytes of the files this layer's tar holds."""
+    counts: tuple[int, int, int]
+    """How many entries it added, modified and removed."""
+
+    @property
+    def changes(self) -> tuple[Changed, ...]:
+        return self.source.get()
 
     def count(self, change: Change) -> int:
-        return sum(1 for c in self.changes if c.change is change)
+        return self.counts[COUNTED.index(change)]
 
 
 @record

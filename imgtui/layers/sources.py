@@ -85,6 +85,11 @@ def from_engine(
     diff_ids = [str(d) for d in (image.get("RootFS") or {}).get("Layers") or ()]
     config = cache.get_config(image_id) if cache else None
     keys = cache.get_keys(image_id) if cache and config is not None else None
+    if cache and config is not None and keys is not None and diff_ids:
+        commands = commands_of(config, len(diff_ids))
+        stored = cache.get_analysis(image_id, name, diff_ids, commands, keys)
+        if stored is not None:
+            return stored
     cached = [cache.get(d) for d in diff_ids] if cache and keys is not None else []
     if config is not None and keys is not None and diff_ids and all(layer is not None for layer in cached):
         layers = [layer for layer in cached if layer is not None]
@@ -97,7 +102,10 @@ def from_engine(
         if cache is not None:
             cache.put_config(image_id, config)
             cache.put_keys(image_id, keys)
-    return analyze(name, layers, commands_of(config, len(layers)), keys)
+    analysis = analyze(name, layers, commands_of(config, len(layers)), keys)
+    if cache is not None and len(layers) == len(diff_ids):
+        cache.put_analysis(image_id, analysis)
+    return analysis
 
 
 def from_registry(
