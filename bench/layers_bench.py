@@ -74,7 +74,7 @@ def rows(box: Sandbox, repeat: int, scale: float = 1.0) -> list[tuple[str, float
     out.append(("reopen to the tree on screen, same session (vs a one-line screen)",
                 statistics.median(o["seconds"] for o in opened),
                 statistics.median(o["floor"] for o in opened), "s", "≤ 100 ms"))  # fmt: skip
-    out.append(("open in a new session from the disk cache (vs reading the cache)",
+    out.append(("open in a new session from the disk cache (vs reading the analysis and layer)",
                 statistics.median(o["first"] for o in opened),
                 statistics.median(d["seconds"] for d in decoded), "s", ""))  # fmt: skip
     baseline = probe(host, big.name, "baseline", warm)
