@@ -467,7 +467,7 @@ class ImagesScreen(Screen[None]):
             where = len({t.repository for t in marked})
             text.append(
                 f"{fmt.count(len(marked), 'name')} marked in {fmt.count(where, 'repository', 'repositories')}"
-                " (d previews them all)  │ ",
+                "  │ ",
                 style="bold yellow",
             )
         text.append(f"Docker {info.version} (API {info.api_version}) at {info.host}")
