@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from imgtui.engine import Engine, OutcomeLine
@@ -26,6 +27,9 @@ from imgtui.ui.screens.images import ImagesScreen
 if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
     from imgtui.registry import Registry
 
+RETYPED = "imgtui_retyped"
+"""Marks a key ImgtuiApp.on_key handed on to a text field (a Key subclass would not reach `on_key`
+handlers: Textual names handlers after the message's class)."""
 ACTION_GROUPS = ("action", "plan")
 """Workers whose failure also goes to the outcome log (what the user asked for did not happen)."""
 
@@ -71,6 +75,20 @@ class ImgtuiApp(App[None]):
         if key not in self.registries:
             self.registries[key] = Registry(address, insecure=insecure)
         return self.registries[key]
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that bubbles up to the App while a text field has focus was typed for that field:
+        it went to the widget focused when it arrived (keys come in bursts: a paste, one read over ssh), and
+        the key before it moved focus (`/` opens the filter line). It is typed into the field, and no view's
+        binding runs for it (a `d` in `/dev` would start a removal). The field itself takes printable keys,
+        so only those sent elsewhere get here."""
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea)) and event.is_printable and not hasattr(event, RETYPED):
+            event.prevent_default()  # no binding runs for it
+            event.stop()
+            again = events.Key(event.key, event.character)
+            setattr(again, RETYPED, True)  # never handed on twice
+            focused.post_message(again)
 
     # -- commands -------------------------------------------------------------------------------------
     def action_run(self, name: str) -> None:

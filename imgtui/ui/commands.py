@@ -203,7 +203,6 @@ def bindings(where: Where) -> list[Binding]:
             show=bool(c.label),
             id=c.name,
             tooltip=c.help,
-            priority=where is not Where.EVERYWHERE and typed(c.keys),
         )  # fmt: skip
         for c in COMMANDS
         if c.where is where and c.keys and c.handler and c.bind
@@ -224,14 +223,9 @@ def run(screen: Screen[Any], name: str) -> None:
 
 
 def run_key(screen: Screen[Any], name: str) -> None:
-    """A bound key of a view: run its command, unless the key is meant for something else.
-
-    The keys of letters and signs are priority bindings (`bindings`), run as the key arrives rather than once
-    it has bubbled up from the focused widget: keys come in bursts (a paste, one read over ssh), and the App
-    hands each key to the widget focused when it arrives, so the keys behind one that opens the filter line
-    or a dialog would reach the old pane, and run the view's keys there (a `d` in `/dev` would start a
-    removal). So such a key is passed on (SkipAction) when a text field has focus, to be typed there, and
-    when another view is on top."""
+    """A bound key of a view: run its command, unless the key was meant for something else: a view no
+    longer on top (a dialog opened between the key's arrival and its turn: keys come in bursts), or a text
+    field that has focus (ImgtuiApp.on_key types such keys there)."""
     app = screen.app
     if isinstance(app.focused, (Input, TextArea)) and typed(BY_NAME[name].keys):
         raise SkipAction()

@@ -60,6 +60,9 @@ class Contents(Feature):
         tag = view.selected_tag()
         if tag is None:
             return
+        if view.layer_table.pending:
+            self.notify("Its layers are still being read", severity="warning")
+            return
         layer = view.layer_table.current
         command = layer.created_by if layer is not None else ""
         if self.last is not None and self.last[0] == tag.image.id:

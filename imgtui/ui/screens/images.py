@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -68,6 +69,8 @@ EVENT_BATCH_DELAY = 0.02
 DISK_USAGE_DELAY = 0.5
 """Disk usage (/system/df walks every layer) is read this long after a change, once for a burst of them,
 and kept off the path to the first screen."""
+LOADING_SHOWN_AFTER = 0.25
+"""Layers still being read after this many seconds: the pane is emptied and its title says loading."""
 HISTORY_DELAY = 0.08
 """Wait this long after the cursor stops on a tag before showing (and if need be reading) its layers: longer
 than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
@@ -105,6 +108,11 @@ class ImagesScreen(Screen[None]):
         self._containers = Coalesced(self, lambda: EVENT_BATCH_DELAY, self._reload_containers)
         self._layers_for: str | None = None
         self._layers_tag: Tag | None = None
+        """The selected tag, whose layers are shown or being read."""
+        self._shown_tag: Tag | None = None
+        """The tag whose layers the pane shows now."""
+        self._loading_timer: Timer | None = None
+        self._loading_shown = False
         self._tags_shown_for: object = None
         """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
         self.status = FixedLines(id="status")
@@ -234,6 +242,8 @@ class ImagesScreen(Screen[None]):
         if event.state == WorkerState.ERROR and event.worker.group == "history" and self.showing:
             self.layer_table.pending = False
             self._layers_for = None
+            self._loading_shown = False
+            self.layer_table.set_items([])
             error = event.worker.error
             self.detail.update(
                 Text(f"Could not load layers: {describe(error) if error else ''}", style="red")
@@ -396,14 +406,31 @@ class ImagesScreen(Screen[None]):
         if cached is not None:
             self._set_layers(cached)
             return
+        # The last image's layers stay on screen while these are read: blanking the pane, then filling it,
+        # would repaint it twice per cursor move (bytes an ssh link carries); it says "loading" only when
+        # the engine takes longer than LOADING_SHOWN_AFTER.
         self.layer_table.pending = True
-        self.layer_table.set_items([])
-        self._show_layer()
         assert tag is not None  # only a tag has layers still to read
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+        self._loading_timer = self.set_timer(LOADING_SHOWN_AFTER, self._show_loading)
         self.load_history(tag.image.id)
+
+    def _show_loading(self) -> None:
+        if self.layer_table.pending and not self._loading_shown:
+            self._loading_shown = True
+            self._shown_tag = self._layers_tag
+            self.layer_table.set_items([])
+            self._show_layer()
+            self.update_titles()
 
     def _set_layers(self, layers: Iterable[Layer]) -> None:
         self.layer_table.pending = False
+        self._loading_shown = False
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        self._shown_tag = self._layers_tag
         self.layer_table.set_items(list(layers))
         self.layer_table.move_cursor(row=0, animate=False)
         self._show_layer()
@@ -433,11 +460,11 @@ class ImagesScreen(Screen[None]):
         self.repos.set_title(self.repos.title("Repositories"))
         repo = self.repos.current
         self.tags.set_title(self.tags.title("Tags" if repo is None else f"Tags of {repo.name}"))
-        title = self._layers_title(self._layers_tag)
+        title = self._layers_title(self._shown_tag)  # the tag whose layers are on screen
         table = self.layer_table
         if table.filter_text:
             title += f" ({len(table.shown_items)}/{len(table.items)}) filter: {table.filter_text}"
-        table.set_title(f"{title} loading …" if table.pending else title)
+        table.set_title(f"{title} loading …" if self._loading_shown else title)
 
     def _layers_title(self, tag: Tag | None) -> str:
         if tag is None:
