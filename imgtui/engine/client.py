@@ -381,6 +381,21 @@ class Engine:
         self._call(f"tagging {image_id[7:19]} as {repo}:{tag}", self.api.tag, image_id, repo, tag)
         return f"{repo}:{tag}"
 
+    def untag(self, name: str, image_id: str) -> str | None:
+        """Take back a name this app gave `image_id` (a push's tag when the push sent nothing): None once
+        removed, else why it was kept (it names another image now, or it is the image's only name, whose
+        removal would delete the image)."""
+        try:
+            data = self._call(f"inspecting {name}", self.api.inspect_image, name)
+        except docker.errors.NotFound:
+            return None
+        if data.get("Id") != image_id:
+            return f"{name} names another image now"
+        if len([n for n in data.get("RepoTags") or () if n != "<none>:<none>"]) <= 1:
+            return f"{name} is the image's only name (removing it would delete the image)"
+        self._call(f"removing the name {name}", self.api.remove_image, name, noprune=True)
+        return None
+
     def inspect_raw(self, id_or_name: str) -> dict[str, Any]:
         try:
             return dict(self._call(f"inspecting {id_or_name}", self.api.inspect_image, id_or_name))

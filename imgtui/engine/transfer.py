@@ -269,6 +269,18 @@ def pull(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[
     return _stream(api.pull(repo, tag=tag, stream=True, decode=True), what, report, stop)
 
 
+REACHED = ("Pushing", "Pushed", "Layer already exists", "Mounted from")
+"""A pushed layer's words once the registry has answered for it."""
+
+
+def reached_registry(progress: Progress) -> bool:
+    """Whether this report of a push shows the registry answering: a layer being sent or already there, or
+    the manifest taken (its digest). A push that fails before any such report sent nothing."""
+    if _is_layer(progress.layer):
+        return progress.status.startswith(REACHED)
+    return "digest: sha256:" in progress.status
+
+
 def push(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
     repo, tag = validate(name)
     return _stream(api.push(repo, tag=tag, stream=True, decode=True), f"push {repo}:{tag}", report, stop)

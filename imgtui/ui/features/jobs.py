@@ -1,9 +1,10 @@
 """Long jobs in the job bar, one at a time: pull (`p`), push (`P`), save (`S`), load (`L`); `x` cancels.
 Also what starts a pull or ends in one: search (`f`), and import (`I`).
 
-A job is a typed record that says what it is and how it runs (`run(engine, report, stop)` returns its
-outcome lines); one runner runs any of them in a thread worker, relays progress to the job bar (newer
-progress of a layer replaces older), turns a cancel or a failure into a log line, and says when it ends.
+A job is a typed record that says what it is and how it runs (`run(engine, report, stop, say)` returns
+its outcome lines; `say` logs a line at once); one runner runs any of them in a thread worker, relays
+progress to the job bar (newer progress of a layer replaces older), turns a cancel or any failure into a log
+line in the engine's own words (every job ends with one), and says when it ends.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
+from docker.auth import resolve_repository_name
 from textual import work
 from textual.message import Message
 
@@ -25,13 +27,15 @@ from imgtui.engine.transfer import (
     SearchResult,
     Stop,
     TransferError,
+    reached_registry,
     save_path_problem,
 )
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.errors import sentence
 from imgtui.ui.features import Feature
-from imgtui.ui.messages import Outcome
+from imgtui.ui.messages import Outcome, RegistryHeard
 from imgtui.ui.screens.search import SearchScreen
 
 
@@ -41,6 +45,13 @@ class Finished:
     summary: str
     registry_changed: bool = False
     """A pull or push may have changed how local tags compare with their registry."""
+    failed: bool = False
+    """The engine reported errors (a pull's or push's stream): the job did not do what was asked."""
+
+
+Say = Callable[[Message], object]
+"""Post a message now: an `Outcome` (what a job did before it ends, such as a tag made for a push), or
+`RegistryHeard`."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,11 @@ class PullJob:
     def title(self) -> str:
         return f"pull {self.reference}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
-        return _relayed("pull", self.reference, *engine.pull(self.reference, report, stop))
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
+        done = _relayed("pull", self.reference, *engine.pull(self.reference, report, stop))
+        if not done.failed:
+            say(RegistryHeard(resolve_repository_name(self.reference.split("@")[0])[0], True))
+        return done
 
 
 @dataclass(frozen=True)
@@ -65,13 +79,42 @@ class PushJob:
     def title(self) -> str:
         return f"push {self.name}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
-        tagged = []
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
+        full = self.name
         if self.tag_first:
             full = engine.tag(self.tag_first, self.name)
-            tagged = [OutcomeLine("tagged", f"Tagged {self.tag_first[7:19]} as {full}")]
-        done = _relayed("push", self.name, *engine.push(self.name, report, stop))
-        return Finished(tagged + done.lines, done.summary, True)
+            say(Outcome([OutcomeLine("tagged", f"Tagged {self.tag_first[7:19]} as {full}")]))
+        host = resolve_repository_name(full)[0]
+        reached = False
+
+        def relay(progress: Progress) -> None:
+            nonlocal reached
+            reached = reached or reached_registry(progress)
+            report(progress)
+
+        try:
+            done = _relayed("push", self.name, *engine.push(full, relay, stop))
+        except BaseException as failure:
+            if not reached and not isinstance(failure, Cancelled):
+                say(RegistryHeard(host, False))
+            if not reached and self.tag_first:
+                say(Outcome([self._untag(engine, full)]))
+            raise
+        say(RegistryHeard(host, reached))
+        if done.failed and not reached and self.tag_first:
+            return Finished([*done.lines, self._untag(engine, full)], done.summary, True, True)
+        return done
+
+    def _untag(self, engine: Engine, full: str) -> OutcomeLine:
+        """Take back the name made for a push that sent nothing (the registry never answered)."""
+        try:
+            kept = engine.untag(full, self.tag_first)
+        except Exception as failure:
+            return OutcomeLine("error", f"The push sent nothing, and the name {full} made for it could not "
+                                        f"be removed: {sentence(failure)}")  # fmt: skip
+        if kept is None:
+            return OutcomeLine("untagged", f"Untagged {full}: it was made for this push, which sent nothing")
+        return OutcomeLine("info", f"The push sent nothing; kept the name made for it: {kept}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +126,7 @@ class SaveJob:
     def title(self) -> str:
         return f"save {', '.join(self.names)} to {self.path}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
         written = engine.save(list(self.names), self.path, report, stop)
         said = f"Saved {', '.join(self.names)} to {self.path} ({fmt.size(written)})"
         return Finished([OutcomeLine("info", said)], said)
@@ -97,7 +140,7 @@ class LoadJob:
     def title(self) -> str:
         return f"load {self.path}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
         lines = engine.load(str(self.path), report, stop)
         said = f"Loaded {self.path}"
         return Finished([OutcomeLine("tagged", line) for line in lines] or [OutcomeLine("info", said)], said)
@@ -110,7 +153,18 @@ def _relayed(kind: str, target: str, lines: list[str], errors: list[str]) -> Fin
     summary = f"{kind} {target}: " + (f"{len(errors)} error(s)" if errors else "done")
     out = [OutcomeLine("info", line) for line in lines] + [OutcomeLine("error", e) for e in errors]
     out.append(OutcomeLine("error" if errors else "reclaimed", summary))
-    return Finished(out, summary, True)
+    return Finished(out, summary, True, bool(errors))
+
+
+GERUNDS = {"pull": "pulling", "push": "pushing", "save": "saving", "load": "loading"}
+
+
+def _failed(title: str, said: str) -> str:
+    """`save x to y failed: <the engine's words>`, without the engine layer's own `saving: ` in front."""
+    gerund = GERUNDS.get(title.split()[0], "")
+    if gerund and said.startswith(gerund) and ": " in said:
+        said = said.split(": ", 1)[1]
+    return f"{title} failed: {said}"
 
 
 class Jobs(Feature):
@@ -128,6 +182,7 @@ class Jobs(Feature):
     @dataclass
     class Ended(Message, bubble=False):
         summary: str = ""
+        failed: bool = False
 
     # -- the runner ----------------------------------------------------------------------------------------
     def start(self, job: Job) -> bool:
@@ -146,31 +201,34 @@ class Jobs(Feature):
     def run(self, job: Job, stop: threading.Event) -> None:
         post = self.post_message
         summary = f"{job.title} ended"
+        failed = True
         try:
 
             def report(progress: Progress) -> None:
                 post(self.Progressed(progress))
 
-            done = job.run(self.view.engine, report, stop.is_set)
-            summary = done.summary
+            done = job.run(self.view.engine, report, stop.is_set, post)
+            summary, failed = done.summary, done.failed
             post(Outcome(done.lines))
             if done.registry_changed:
                 self.app.call_from_thread(self.view.remote_changed)
         except Cancelled:
-            summary = f"Cancelled {job.title.split()[0]}; nothing partial was kept"
+            summary, failed = f"Cancelled {job.title.split()[0]}; nothing partial was kept", False
             post(Outcome([OutcomeLine("info", summary)]))
-        except TransferError as failure:
-            summary = str(failure)
+        except Exception as failure:  # every failure, in the engine's words: the job's log line says why
+            summary = _failed(job.title, sentence(failure))
             post(Outcome([OutcomeLine("error", summary)]))
         finally:
-            post(self.Ended(summary))
+            post(self.Ended(summary, failed))
 
     def on_jobs_progressed(self, message: Progressed) -> None:
         self.view.job_bar.show(message.progress)
 
     def on_jobs_ended(self, message: Ended) -> None:
         self.view.job_bar.end()
-        if self.app.screen is not self.screen and message.summary:
+        if message.failed:
+            self.notify(message.summary, title="Job failed", severity="error", timeout=8)
+        elif self.app.screen is not self.screen and message.summary:
             self.notify(message.summary, title="Job finished", timeout=6)
 
     # -- p / P ---------------------------------------------------------------------------------------------
