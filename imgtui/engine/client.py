@@ -13,6 +13,7 @@ from urllib.parse import quote
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
@@ -65,6 +66,8 @@ def describe(exc: BaseException) -> str:
         return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):
         return "the engine did not answer in time"
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
+        return "the connection to the engine broke off before the end of its answer (the engine stopped?)"
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -88,11 +88,16 @@ def save_path_problem(path: str, overwrite: bool) -> str | None:
 
 def save(api: docker.APIClient, names: list[str], path: Path, report: Report, stop: Stop) -> int:
     """`docker save -o PATH NAMES...`, by name so the tags survive: streamed to a temporary file beside
-    `path` (never all in memory), renamed into place when complete; returns the bytes written."""
+    `path` (never all in memory), renamed into place when complete; returns the bytes written. On any
+    failure (the disk full, the engine gone) or a cancel, neither the file nor its temporary part is left."""
+    path = check_save_path(str(path), overwrite=True)
     total = 0
     for name in names:
         total += int(api.inspect_image(name).get("Size") or 0)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise TransferError(f"could not write in {path.parent}: {exc.strerror or exc}") from exc
     done = 0
     try:
         with os.fdopen(handle, "wb") as out:
@@ -103,10 +108,25 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
                 done += len(chunk)
                 report(Progress(f"save {', '.join(names)}", done, max(total, done)))
         os.replace(temp, path)
+    except OSError as exc:  # the disk, not the engine: the engine's failures come as requests' errors
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, requests.exceptions.RequestException):
+            raise
+        raise TransferError(
+            f"could not write {path} ({fmt_bytes(done)} written): {exc.strerror or exc}"
+        ) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return done
+
+
+def fmt_bytes(n: int) -> str:
+    """Bytes as the engine's messages give them (1 MB = 10^6 B)."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
 
 
 def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
@@ -194,15 +214,23 @@ def search(api: docker.APIClient, term: str, limit: int = 50) -> list[SearchResu
 
 
 def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:
-    total = path.stat().st_size
+    """The file in chunks; a file that changes while it is read (its size or modification time) stops the
+    load with a TransferError, before the engine has the end of the archive (its manifest)."""
     done = 0
     with path.open("rb") as src:
+        first = os.fstat(src.fileno())
+        total = first.st_size
         while chunk := src.read(CHUNK):
             if stop():
                 raise Cancelled()
+            now = os.fstat(src.fileno())
+            if (now.st_size, now.st_mtime_ns) != (first.st_size, first.st_mtime_ns):
+                raise TransferError(f"{path} changed while it was being loaded; the load was stopped")
             done += len(chunk)
             report(Progress(f"load {path.name}", done, total))
             yield chunk
+        if done != total:
+            raise TransferError(f"{path} changed while it was being loaded; the load was stopped")
 
 
 def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[str]:
