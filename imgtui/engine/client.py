@@ -58,8 +58,8 @@ class EngineUnavailable(EngineError):
 
 def describe(exc: BaseException) -> str:
     """One readable line for anything docker-py or requests may raise."""
-    if isinstance(exc, EngineError):
-        return str(exc)
+    if isinstance(exc, (EngineError, transfer.TransferError, BadReference, credentials.LoginError)):
+        return str(exc)  # worded for the user already
     if isinstance(exc, docker.errors.APIError):
         return engine_words(exc)
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -75,6 +75,8 @@ def _os_reason(exc: BaseException) -> str | None:
     """The operating system's words (`Connection refused`) buried in requests' and urllib3's wrappers."""
     seen: set[int] = set()
     todo: list[object] = [exc]
+    worded: str | None = None
+    """An OSError with no errno but words of its own (http.client's `Remote end closed connection ...`)."""
     while todo:
         item = todo.pop(0)
         if not isinstance(item, BaseException) or id(item) in seen:
@@ -82,9 +84,11 @@ def _os_reason(exc: BaseException) -> str | None:
         seen.add(id(item))
         if isinstance(item, OSError) and item.strerror:
             return str(item.strerror)
+        if isinstance(item, OSError) and item.args and isinstance(item.args[0], str) and worded is None:
+            worded = item.args[0]
         todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
     text = str(exc)
-    return text.rsplit("] ", 1)[-1] if "[Errno" in text else None
+    return text.rsplit("] ", 1)[-1] if "[Errno" in text else worded
 
 
 class EventStream:

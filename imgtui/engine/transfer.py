@@ -113,7 +113,8 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
         if isinstance(exc, requests.exceptions.RequestException):
             raise
         raise TransferError(
-            f"could not write {path} ({fmt_bytes(done)} written): {exc.strerror or exc}"
+            f"could not write {path}: {exc.strerror or exc} after {fmt_bytes(done)}; "
+            "the partial file was removed"
         ) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
