@@ -145,19 +145,23 @@ def _holds(ready: Callable[[], bool]) -> bool:
         return False
 
 
-async def crash_and_return(pilot, app: ImgtuiApp, faulty: Faulty, what: str, killed_at: float) -> None:  # type: ignore[no-untyped-def]
-    """After a kill: the view says the engine is away; the engine comes back on the same data; the view is
-    connected again within RECONNECT_LIMIT seconds with panes equal to the engine's images."""
+async def crash_and_return(  # type: ignore[no-untyped-def]
+    pilot, app: ImgtuiApp, faulty: Faulty, what: str, killed_at: float, away: float = 0.0
+) -> None:
+    """After a kill: the view says the engine is away; the engine comes back on the same data (`away`
+    seconds after the view noticed, at least); the view is connected again within RECONNECT_LIMIT seconds
+    with panes equal to the engine's images."""
     await wait_for(pilot, lambda: not app.images.connected, timeout=10)
     noticed = time.monotonic() - killed_at
     assert "disconnected" in screen_text(app)
+    await pilot.pause(away)
     await asyncio.to_thread(faulty.box.restart_engine)
     back = time.monotonic()
     expected = await asyncio.to_thread(faulty.rows)
     await wait_for(pilot, lambda: app.images.connected and pane_rows(app) == expected, timeout=15)
     reconnected = time.monotonic() - back
     FIGURES.append(f"{what}: the view noticed in {noticed:.2f} s, panes equal the engine {reconnected:.2f} s "
-                   "after its return")  # fmt: skip
+                   f"after its return ({time.monotonic() - killed_at:.2f} s after the kill)")  # fmt: skip
     assert reconnected < RECONNECT_LIMIT, f"{what}: {reconnected:.2f} s to reconnect"
     current = app.images.repos.current
     if current is not None and current.name != NONE:
@@ -189,7 +193,10 @@ async def test_engine_killed_while_idle(faulty: Faulty) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.images.loaded and pane_rows(app) == before)
         killed_at = await asyncio.to_thread(kill_when, faulty.box, lambda: True)
-        await crash_and_return(pilot, app, faulty, "idle", killed_at)
+        await crash_and_return(pilot, app, faulty, "idle, back at once", killed_at)
+        killed_at = await asyncio.to_thread(kill_when, faulty.box, lambda: True)
+        # Away long enough for the pings to slow down to their slowest (images.RECONNECT_EVERY).
+        await crash_and_return(pilot, app, faulty, "idle, away for 4 s", killed_at, away=4.0)
     assert faulty.rows() == before
     app.engine.close()
 
