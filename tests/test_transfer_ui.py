@@ -204,6 +204,7 @@ async def test_every_job_ends_with_a_log_line_a_push_that_sent_nothing_takes_its
     layers the registry already holds says `Mounted from`, with no blank lines."""
     from imgtui.sandbox.processes import free_port
     from imgtui.ui.dialogs.registry import RegistryDialog
+    from imgtui.ui.features.jobs import PushJob
 
     dead = f"127.0.0.1:{free_port()}"
     missing = f"{sandbox.registry}/no-such-{unique}:1"
@@ -229,6 +230,15 @@ async def test_every_job_ends_with_a_log_line_a_push_that_sent_nothing_takes_its
         await wait_for(
             pilot, lambda: f"{dead}/dead-{unique}/second" not in {r.name for r in app.images.repos.items}
         )
+        # A name the user gave is never taken back; the registry it names, silent, is not offered by `R`.
+        mine = f"{dead}/mine-{unique}/second:v1"
+        api.tag("commit_test:second", *mine.rsplit(":", 1))
+        await wait_for(
+            pilot, lambda: f"{dead}/mine-{unique}/second" in {r.name for r in app.images.repos.items}
+        )
+        app.images.jobs.start(PushJob(mine))
+        await wait_for(pilot, lambda: f"push {mine}: " in log(app), timeout=60)
+        assert exists(api, mine) and f"Untagged {mine}" not in log(app)
 
         first, second = (f"{sandbox.registry}/jobs-{unique}/{n}:v1" for n in ("one", "two"))
         for target in (first, second):
@@ -251,5 +261,5 @@ async def test_every_job_ends_with_a_log_line_a_push_that_sent_nothing_takes_its
         field = app.focused
         assert isinstance(field, Input) and field.value == sandbox.registry
         await pilot.press("escape")
-    for target in (first, second):
+    for target in (first, second, mine):
         api.remove_image(target)

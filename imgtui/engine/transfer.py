@@ -310,6 +310,17 @@ def reached_registry(progress: Progress) -> bool:
     return "digest: sha256:" in progress.status
 
 
+UNREACHABLE = ("dial tcp", "connection refused", "no such host", "i/o timeout", "no route to host",
+               "connection reset", "network is unreachable")  # fmt: skip
+"""The engine's words (Go's net errors) for a registry it could not reach."""
+
+
+def unreachable(errors: list[str]) -> bool:
+    """Whether a push's or pull's errors say the registry could not be reached at all (not that it refused:
+    `unauthorized`, `denied` are answers)."""
+    return any(word in error.lower() for error in errors for word in UNREACHABLE)
+
+
 def push(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:
     repo, tag = validate(name)
     return _stream(api.push(repo, tag=tag, stream=True, decode=True), f"push {repo}:{tag}", report, stop)

@@ -29,6 +29,7 @@ from imgtui.engine.transfer import (
     TransferError,
     reached_registry,
     save_path_problem,
+    unreachable,
 )
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
@@ -93,14 +94,16 @@ class PushJob:
             report(progress)
 
         try:
-            done = _relayed("push", self.name, *engine.push(full, relay, stop))
-        except BaseException as failure:
-            if not reached and not isinstance(failure, Cancelled):
-                say(RegistryHeard(host, False))
+            lines, errors = engine.push(full, relay, stop)
+        except BaseException:  # the engine failed, or a cancel: nothing is known of the registry
             if not reached and self.tag_first:
                 say(Outcome([self._untag(engine, full)]))
             raise
-        say(RegistryHeard(host, reached))
+        done = _relayed("push", self.name, lines, errors)
+        if reached or not errors:
+            say(RegistryHeard(host, True))
+        elif unreachable(errors):
+            say(RegistryHeard(host, False))
         if done.failed and not reached and self.tag_first:
             return Finished([*done.lines, self._untag(engine, full)], done.summary, True, True)
         return done
