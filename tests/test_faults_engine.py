@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import docker
 import pytest
@@ -324,7 +325,7 @@ def mount_point(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
         point = tmp_path / f"mnt{len(mounted)}"
         point.mkdir()
         done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True, timeout=30
         )
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
@@ -333,12 +334,39 @@ def mount_point(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
 
     yield mount
     for point in reversed(mounted):
-        subprocess.run(["umount", str(point)], capture_output=True)
+        subprocess.run(["umount", str(point)], capture_output=True, timeout=30)
         assert f" {point} " not in Path("/proc/self/mounts").read_text(), f"{point} is still mounted"
 
 
 def never() -> bool:
     return False
+
+
+T = TypeVar("T")
+
+
+def bounded(fn: Callable[..., T], *args: object, timeout: float = 60.0) -> T:
+    """`fn(*args)` with a deadline: the transfers' client has no read timeout (a save may pause for
+    minutes), so a hung engine would hang the test; this fails it instead (the call goes on in a daemon
+    thread)."""
+    outcome: list[tuple[bool, object]] = []
+
+    def call() -> None:
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=call, daemon=True, name="bounded")
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise AssertionError(f"{getattr(fn, '__name__', fn)} took more than {timeout:g} s")
+    ok, value = outcome[0]
+    if not ok:
+        assert isinstance(value, BaseException)
+        raise value
+    return value  # type: ignore[return-value]
 
 
 def test_a_full_disk_during_a_save(engine: Engine, api, mount_point) -> None:  # type: ignore[no-untyped-def]
@@ -347,7 +375,7 @@ def test_a_full_disk_during_a_save(engine: Engine, api, mount_point) -> None:  #
     target = small / "second.tar"
     started = time.monotonic()
     with pytest.raises(TransferError) as failure:
-        engine.save(["commit_test:second"], target, lambda p: None, never)
+        bounded(engine.save, ["commit_test:second"], target, lambda p: None, never)
     said = str(failure.value)
     one_sentence(said)
     assert "No space left on device" in said and str(target) in said, said
@@ -379,7 +407,7 @@ def test_an_unwritable_folder(engine: Engine, api, mount_point) -> None:  # type
     before = rows_of(api.images())
     folder = mount_point("size=1m,ro")
     with pytest.raises(TransferError) as failure:
-        engine.save(["commit_test:second"], folder / "second.tar", lambda p: None, never)
+        bounded(engine.save, ["commit_test:second"], folder / "second.tar", lambda p: None, never)
     said = str(failure.value)
     one_sentence(said)
     assert said == f"folder {folder} is not writable", said
@@ -394,13 +422,13 @@ def test_a_truncated_archive(engine: Engine, api, tmp_path: Path, unique: str) -
     name = f"truncated-{unique}:1"
     api.tag("commit_test:second", *name.split(":"))
     whole = tmp_path / "whole.tar"
-    engine.save([name], whole, lambda p: None, never)
+    bounded(engine.save, [name], whole, lambda p: None, never)
     api.remove_image(name)
     before = rows_of(api.images())
     cut = tmp_path / "cut.tar"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(TransferError) as failure:
-        engine.load(str(cut), lambda p: None, never)
+        bounded(engine.load, str(cut), lambda p: None, never)
     said = str(failure.value)
     one_sentence(said)
     assert said.startswith("the engine could not load cut.tar: "), said
@@ -417,7 +445,7 @@ def test_an_archive_changed_while_loading(
     name = f"changing-{unique}:1"
     api.tag("commit_test:second", *name.split(":"))
     archive = tmp_path / "changing.tar"
-    engine.save([name], archive, lambda p: None, never)
+    bounded(engine.save, [name], archive, lambda p: None, never)
     api.remove_image(name)
     before = rows_of(api.images())
     changed = threading.Event()
@@ -438,7 +466,7 @@ def test_an_archive_changed_while_loading(
                 f.truncate(3 << 20)
 
     with pytest.raises(TransferError) as failure:
-        engine.load(str(archive), meddle, never)
+        bounded(engine.load, str(archive), meddle, never)
     said = str(failure.value)
     one_sentence(said)
     assert said == f"{archive} changed while it was being loaded; the load was stopped", said
