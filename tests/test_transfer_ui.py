@@ -263,3 +263,28 @@ async def test_every_job_ends_with_a_log_line_a_push_that_sent_nothing_takes_its
         await pilot.press("escape")
     for target in (first, second, mine):
         api.remove_image(target)
+
+
+async def test_r_offers_first_the_registry_that_answered_last(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp, sandbox: Sandbox, wide_registry: str
+) -> None:
+    """A registry browsed (it answered) is the one `R` offers first next time: one, then the other (so the
+    order is not the names' order)."""
+    from imgtui.ui.dialogs.registry import RegistryDialog
+    from imgtui.ui.screens.registry import RegistryScreen
+    from tests.test_registry_ui import open_registry
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        for address in (sandbox.registry, wide_registry, sandbox.registry):
+            screen = await open_registry(pilot, app, address)
+            await wait_for(pilot, lambda: screen.repos.items or screen.catalog_done, timeout=20)  # noqa: B023
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not any(isinstance(s, RegistryScreen) for s in app.screen_stack))
+            await pilot.press("R")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, RegistryDialog) and isinstance(app.focused, Input)
+            )
+            dialog = app.screen
+            assert isinstance(dialog, RegistryDialog)
+            assert dialog.known[0] == address, (address, dialog.known)
+            await pilot.press("escape")

@@ -35,6 +35,12 @@ class Registries(Feature):
         status: RemoteStatus
         host: str = ""
 
+    @dataclass
+    class Answered(Message):
+        """A registry being browsed answered (posted from the registry view's workers)."""
+
+        host: str
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._status: dict[tuple[str, str], RemoteStatus] = {}
@@ -42,6 +48,8 @@ class Registries(Feature):
         """Registries that answered in this session, newest first."""
         self._silent: set[str] = set()
         """Registries tried in this session that did not answer (since they last did)."""
+        self._listening: set[int] = set()
+        """The registry clients (ids) whose answers are heard (`Answered`)."""
 
     # -- R --------------------------------------------------------------------------------------------------
     def command_browse_registry(self) -> None:
@@ -73,7 +81,19 @@ class Registries(Feature):
         except RegistryError as exc:
             self.notify(str(exc), title="Registry", severity="error", timeout=8)
             return
+        if id(registry) not in self._listening:  # the session's client: one hook for the session
+            self._listening.add(id(registry))
+
+            def answered(response: object, *args: object, **kwargs: object) -> None:
+                """Any answer at all, in a worker thread of the registry view."""
+                self.post_message(self.Answered(registry.host))
+
+            registry.session.hooks["response"].append(answered)
         self.app.push_screen(RegistryScreen(registry))
+
+    def on_registries_answered(self, message: Answered) -> None:
+        if self._answered[:1] != [message.host] or message.host in self._silent:
+            self.heard_from(message.host, True)
 
     # -- local vs remote -------------------------------------------------------------------------------------
     def status_of(self, tag: Tag) -> RemoteStatus | None:
