@@ -223,6 +223,11 @@ async def test_engine_killed_during_a_save(faulty: Faulty, tmp_path: Path) -> No
         assert list(tmp_path.iterdir()) == [], "neither the file nor its temporary part is left"
         await crash_and_return(pilot, app, faulty, "during a save", killed_at)
         FIGURES.append(f"during a save: {failure_line(app, title)}")
+        # The same app saves again on the engine that came back (its transfer client reconnects too).
+        await pilot.press("S")
+        await answer(pilot, app, str(target))
+        await wait_for(pilot, lambda: f"Saved {BIG} to {target}" in log(app), timeout=60)
+        assert [p.name for p in tmp_path.iterdir()] == [target.name] and target.stat().st_size > (190 << 20)
     assert faulty.rows() == before
     app.engine.close()
 
