@@ -115,8 +115,9 @@ def _figures(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if not FIGURES:
         return
-    if request.config.cache is not None:
-        request.config.cache.set("imgtui/fault-figures", FIGURES)
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is not None:
+        cache.set("imgtui/fault-figures", FIGURES)
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if capture is None or reporter is None:
