@@ -11,6 +11,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import humanize
 import requests.exceptions
 
 from imgtui.engine.errors import engine_words
@@ -113,21 +114,13 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
         if isinstance(exc, requests.exceptions.RequestException):
             raise
         raise TransferError(
-            f"could not write {path}: {exc.strerror or exc} after {fmt_bytes(done)}; "
+            f"could not write {path}: {exc.strerror or exc} after {humanize.naturalsize(done)}; "
             "the partial file was removed"
         ) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return done
-
-
-def fmt_bytes(n: int) -> str:
-    """Bytes as the engine's messages give them (1 MB = 10^6 B)."""
-    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
