@@ -185,7 +185,8 @@ class Jobs(Feature):
     @dataclass
     class Ended(Message, bubble=False):
         summary: str = ""
-        failed: bool = False
+        raised: bool = False
+        """The job failed with an error, which the App's worker-error handler notifies."""
 
     # -- the runner ----------------------------------------------------------------------------------------
     def start(self, job: Job) -> bool:
@@ -204,34 +205,34 @@ class Jobs(Feature):
     def run(self, job: Job, stop: threading.Event) -> None:
         post = self.post_message
         summary = f"{job.title} ended"
-        failed = True
+        raised = False
         try:
 
             def report(progress: Progress) -> None:
                 post(self.Progressed(progress))
 
             done = job.run(self.view.engine, report, stop.is_set, post)
-            summary, failed = done.summary, done.failed
+            summary = done.summary
             post(Outcome(done.lines))
             if done.registry_changed:
                 self.app.call_from_thread(self.view.remote_changed)
         except Cancelled:
-            summary, failed = f"Cancelled {job.title.split()[0]}; nothing partial was kept", False
+            summary = f"Cancelled {job.title.split()[0]}; nothing partial was kept"
             post(Outcome([OutcomeLine("info", summary)]))
-        except Exception as failure:  # every failure, in the engine's words: the job's log line says why
-            summary = _failed(job.title, sentence(failure))
+        except Exception as failure:
+            # Every failure ends the job's log with the engine's words; the App notifies it (the one place).
+            summary, raised = _failed(job.title, sentence(failure)), True
             post(Outcome([OutcomeLine("error", summary)]))
+            raise
         finally:
-            post(self.Ended(summary, failed))
+            post(self.Ended(summary, raised))
 
     def on_jobs_progressed(self, message: Progressed) -> None:
         self.view.job_bar.show(message.progress)
 
     def on_jobs_ended(self, message: Ended) -> None:
         self.view.job_bar.end()
-        if message.failed:
-            self.notify(message.summary, title="Job failed", severity="error", timeout=8)
-        elif self.app.screen is not self.screen and message.summary:
+        if self.app.screen is not self.screen and message.summary and not message.raised:
             self.notify(message.summary, title="Job finished", timeout=6)
 
     # -- p / P ---------------------------------------------------------------------------------------------
