@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,7 +54,6 @@ class Faulty:
     box: Sandbox
     archive: Path
     """BIG as a `docker save` archive (generated: 192 MiB of data gzip cannot shrink, in 3 layers)."""
-    notes: list[str] = field(default_factory=list)
 
     def api(self) -> docker.APIClient:
         return docker.APIClient(base_url=self.box.docker_host, version="1.41", timeout=120)
