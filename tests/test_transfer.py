@@ -167,3 +167,29 @@ def test_a_cancelled_save_leaves_no_file(engine_: Engine, tmp_path: Path) -> Non
         engine_.save(["commit_test:second"], target, chunks.append, lambda: len(chunks) >= 1)
     assert chunks, "it had started"
     assert list(tmp_path.iterdir()) == [], "neither the file nor its temporary part is left"
+
+
+def test_untag_takes_back_a_name_but_never_an_images_only_one(engine_: Engine, api, unique: str) -> None:  # type: ignore[no-untyped-def]
+    """What a push that sent nothing uses to take back the name it made: removed when the image has
+    others; kept, with why, when it now names another image or is the image's only name."""
+    busybox = api.inspect_image("busybox:latest")["Id"]
+    name = f"untag-{unique}/x:1"
+    api.tag(busybox, *name.split(":"))
+    assert engine_.untag(name, busybox) is None
+    assert name not in (api.inspect_image(busybox).get("RepoTags") or [])
+    assert engine_.untag(name, busybox) is None, "a name already gone is no failure"
+    api.tag("commit_test:second", *name.split(":"))
+    assert engine_.untag(name, busybox) == f"{name} names another image now"
+    api.remove_image(name)
+    only = f"only-{unique}:1"
+    image = run_and_commit(
+        api, "busybox:latest", f"only-{unique}", ["true"], f"only-{unique}", "1", remove=True
+    )
+    try:
+        assert (
+            engine_.untag(only, image)
+            == f"{only} is the image's only name (removing it would delete the image)"
+        )
+        assert api.inspect_image(only)["Id"] == image
+    finally:
+        api.remove_image(only)

@@ -193,3 +193,98 @@ async def test_login_bad_then_good_password_never_shown_then_push_and_logout(  #
         assert json.loads(config.read_text())["auths"] == {}
         assert password not in log(app) and password not in screen_text(app)
     api.remove_image(name)
+
+
+async def test_every_job_ends_with_a_log_line_a_push_that_sent_nothing_takes_its_tag_back(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp, sandbox: Sandbox, api, unique: str
+) -> None:
+    """A failed pull is a log line in the engine's words (not only a notification); a push to a registry
+    that is down says why, takes back the name it made for the push (nothing was sent), and that registry is
+    not offered by `R`, which offers a registry once it has answered (a push that reached it). A push whose
+    layers the registry already holds says `Mounted from`, with no blank lines."""
+    from imgtui.sandbox.processes import free_port
+    from imgtui.ui.dialogs.registry import RegistryDialog
+    from imgtui.ui.features.jobs import PushJob
+
+    dead = f"127.0.0.1:{free_port()}"
+    missing = f"{sandbox.registry}/no-such-{unique}:1"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        await pilot.press("p")
+        await answer(pilot, app, missing)
+        await wait_for(pilot, lambda: f"pull {missing} failed: " in log(app), timeout=30)
+        failed = next(
+            line for line in app.images.outcome.lines_text if line.startswith(f"pull {missing} failed")
+        )
+        assert "manifest unknown" in failed or "not found" in failed, failed
+        assert not app.images.job_bar.has_class("running")
+
+        name = f"{dead}/dead-{unique}/second:v1"
+        await open_tag(pilot, app, "commit_test", "second")
+        await pilot.press("P")
+        await answer(pilot, app, name)
+        await wait_for(pilot, lambda: f"push {name}: " in log(app), timeout=60)
+        assert f"as {name}" in log(app) and "connection refused" in log(app), log(app)
+        assert f"Untagged {name}: it was made for this push, which sent nothing" in log(app), log(app)
+        assert not exists(api, name), "the name made for the push is gone"
+        await wait_for(
+            pilot, lambda: f"{dead}/dead-{unique}/second" not in {r.name for r in app.images.repos.items}
+        )
+        # A name the user gave is never taken back; the registry it names, silent, is not offered by `R`.
+        mine = f"{dead}/mine-{unique}/second:v1"
+        api.tag("commit_test:second", *mine.rsplit(":", 1))
+        await wait_for(
+            pilot, lambda: f"{dead}/mine-{unique}/second" in {r.name for r in app.images.repos.items}
+        )
+        app.images.jobs.start(PushJob(mine))
+        await wait_for(pilot, lambda: f"push {mine}: " in log(app), timeout=60)
+        assert exists(api, mine) and f"Untagged {mine}" not in log(app)
+
+        first, second = (f"{sandbox.registry}/jobs-{unique}/{n}:v1" for n in ("one", "two"))
+        for target in (first, second):
+            assert app.images.tags.current is not None and app.images.tags.current.ref == "commit_test:second"
+            await pilot.press("P")
+            await answer(pilot, app, target)
+            await wait_for(pilot, lambda: f"push {target}: done" in log(app), timeout=60)  # noqa: B023
+        after = log(app).split(f"push {second}", 1)[1]
+        assert after.count(f"Mounted from jobs-{unique}/one") == 3, after
+        assert all(line.strip() for line in app.images.outcome.lines_text), "no blank lines"
+
+        await pilot.press("R")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RegistryDialog) and isinstance(app.focused, Input)
+        )
+        dialog = app.screen
+        assert isinstance(dialog, RegistryDialog)
+        assert dead not in dialog.known, dialog.known
+        assert dialog.known[0] == sandbox.registry, "the registry that answered last is offered first"
+        field = app.focused
+        assert isinstance(field, Input) and field.value == sandbox.registry
+        await pilot.press("escape")
+    for target in (first, second, mine):
+        api.remove_image(target)
+
+
+async def test_r_offers_first_the_registry_that_answered_last(  # type: ignore[no-untyped-def]
+    app: ImgtuiApp, sandbox: Sandbox, wide_registry: str
+) -> None:
+    """A registry browsed (it answered) is the one `R` offers first next time: one, then the other (so the
+    order is not the names' order)."""
+    from imgtui.ui.dialogs.registry import RegistryDialog
+    from imgtui.ui.screens.registry import RegistryScreen
+    from tests.test_registry_ui import open_registry
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        for address in (sandbox.registry, wide_registry, sandbox.registry):
+            screen = await open_registry(pilot, app, address)
+            await wait_for(pilot, lambda: screen.repos.items or screen.catalog_done, timeout=20)  # noqa: B023
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not any(isinstance(s, RegistryScreen) for s in app.screen_stack))
+            await pilot.press("R")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, RegistryDialog) and isinstance(app.focused, Input)
+            )
+            dialog = app.screen
+            assert isinstance(dialog, RegistryDialog)
+            assert dialog.known[0] == address, (address, dialog.known)
+            await pilot.press("escape")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
@@ -57,14 +58,16 @@ class EngineUnavailable(EngineError):
 
 def describe(exc: BaseException) -> str:
     """One readable line for anything docker-py or requests may raise."""
-    if isinstance(exc, EngineError):
-        return str(exc)
+    if isinstance(exc, (EngineError, transfer.TransferError, BadReference, credentials.LoginError)):
+        return str(exc)  # worded for the user already
     if isinstance(exc, docker.errors.APIError):
         return engine_words(exc)
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):
         return "the engine did not answer in time"
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
+        return "the connection to the engine broke off before the end of its answer (the engine stopped?)"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -72,6 +75,8 @@ def _os_reason(exc: BaseException) -> str | None:
     """The operating system's words (`Connection refused`) buried in requests' and urllib3's wrappers."""
     seen: set[int] = set()
     todo: list[object] = [exc]
+    worded: str | None = None
+    """An OSError with no errno but words of its own (http.client's `Remote end closed connection ...`)."""
     while todo:
         item = todo.pop(0)
         if not isinstance(item, BaseException) or id(item) in seen:
@@ -79,9 +84,11 @@ def _os_reason(exc: BaseException) -> str | None:
         seen.add(id(item))
         if isinstance(item, OSError) and item.strerror:
             return str(item.strerror)
+        if isinstance(item, OSError) and item.args and isinstance(item.args[0], str) and worded is None:
+            worded = item.args[0]
         todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
     text = str(exc)
-    return text.rsplit("] ", 1)[-1] if "[Errno" in text else None
+    return text.rsplit("] ", 1)[-1] if "[Errno" in text else worded
 
 
 class EventStream:
@@ -380,6 +387,21 @@ class Engine:
         repo, tag = validate(name)
         self._call(f"tagging {image_id[7:19]} as {repo}:{tag}", self.api.tag, image_id, repo, tag)
         return f"{repo}:{tag}"
+
+    def untag(self, name: str, image_id: str) -> str | None:
+        """Take back a name this app gave `image_id` (a push's tag when the push sent nothing): None once
+        removed, else why it was kept (it names another image now, or it is the image's only name, whose
+        removal would delete the image)."""
+        try:
+            data = self._call(f"inspecting {name}", self.api.inspect_image, name)
+        except docker.errors.NotFound:
+            return None
+        if data.get("Id") != image_id:
+            return f"{name} names another image now"
+        if len([n for n in data.get("RepoTags") or () if n != "<none>:<none>"]) <= 1:
+            return f"{name} is the image's only name (removing it would delete the image)"
+        self._call(f"removing the name {name}", self.api.remove_image, name, noprune=True)
+        return None
 
     def inspect_raw(self, id_or_name: str) -> dict[str, Any]:
         try:

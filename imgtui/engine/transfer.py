@@ -11,6 +11,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import humanize
 import requests.exceptions
 
 from imgtui.engine.errors import engine_words
@@ -88,11 +89,16 @@ def save_path_problem(path: str, overwrite: bool) -> str | None:
 
 def save(api: docker.APIClient, names: list[str], path: Path, report: Report, stop: Stop) -> int:
     """`docker save -o PATH NAMES...`, by name so the tags survive: streamed to a temporary file beside
-    `path` (never all in memory), renamed into place when complete; returns the bytes written."""
+    `path` (never all in memory), renamed into place when complete; returns the bytes written. On any
+    failure (the disk full, the engine gone) or a cancel, neither the file nor its temporary part is left."""
+    path = check_save_path(str(path), overwrite=True)
     total = 0
     for name in names:
         total += int(api.inspect_image(name).get("Size") or 0)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise TransferError(f"could not write in {path.parent}: {exc.strerror or exc}") from exc
     done = 0
     try:
         with os.fdopen(handle, "wb") as out:
@@ -103,6 +109,14 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
                 done += len(chunk)
                 report(Progress(f"save {', '.join(names)}", done, max(total, done)))
         os.replace(temp, path)
+    except OSError as exc:  # the disk, not the engine: the engine's failures come as requests' errors
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, requests.exceptions.RequestException):
+            raise
+        raise TransferError(
+            f"could not write {path}: {exc.strerror or exc} after {humanize.naturalsize(done)}; "
+            "the partial file was removed"
+        ) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -194,15 +208,23 @@ def search(api: docker.APIClient, term: str, limit: int = 50) -> list[SearchResu
 
 
 def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:
-    total = path.stat().st_size
+    """The file in chunks; a file that changes while it is read (its size or modification time) stops the
+    load with a TransferError, before the engine has the end of the archive (its manifest)."""
     done = 0
     with path.open("rb") as src:
+        first = os.fstat(src.fileno())
+        total = first.st_size
         while chunk := src.read(CHUNK):
             if stop():
                 raise Cancelled()
+            now = os.fstat(src.fileno())
+            if (now.st_size, now.st_mtime_ns) != (first.st_size, first.st_mtime_ns):
+                raise TransferError(f"{path} changed while it was being loaded; the load was stopped")
             done += len(chunk)
             report(Progress(f"load {path.name}", done, total))
             yield chunk
+        if done != total:
+            raise TransferError(f"{path} changed while it was being loaded; the load was stopped")
 
 
 def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[str]:
@@ -267,6 +289,29 @@ def pull(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[
     repo, tag = validate_pull(name)
     what = f"pull {repo}{'@' if '@' in name else ':'}{tag}"
     return _stream(api.pull(repo, tag=tag, stream=True, decode=True), what, report, stop)
+
+
+REACHED = ("Pushing", "Pushed", "Layer already exists", "Mounted from")
+"""A pushed layer's words once the registry has answered for it."""
+
+
+def reached_registry(progress: Progress) -> bool:
+    """Whether this report of a push shows the registry answering: a layer being sent or already there, or
+    the manifest taken (its digest). A push that fails before any such report sent nothing."""
+    if _is_layer(progress.layer):
+        return progress.status.startswith(REACHED)
+    return "digest: sha256:" in progress.status
+
+
+UNREACHABLE = ("dial tcp", "connection refused", "no such host", "i/o timeout", "no route to host",
+               "connection reset", "network is unreachable")  # fmt: skip
+"""The engine's words (Go's net errors) for a registry it could not reach."""
+
+
+def unreachable(errors: list[str]) -> bool:
+    """Whether a push's or pull's errors say the registry could not be reached at all (not that it refused:
+    `unauthorized`, `denied` are answers)."""
+    return any(word in error.lower() for error in errors for word in UNREACHABLE)
 
 
 def push(api: docker.APIClient, name: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:

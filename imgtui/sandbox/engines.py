@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -45,12 +46,42 @@ class HostDockerd:
         self.socket = state / "docker.sock"
         self.log = state / "dockerd.log"
         self.daemon_config = state / "daemon.json"
+        self.driver_file = state / "storage-driver"
+        """The storage driver the last start settled on (empty: dockerd's choice)."""
+        self.containerd_pidfile = self.exec_root / "containerd" / "containerd.pid"
 
     def running(self) -> bool:
         pid = read_number(self.pidfile)
         return pid is not None and pid_alive(pid, str(self.data_root)) and engine_answers(self.socket)
 
-    def start(self, timeout: float = 60.0) -> None:
+    def kill(self, timeout: float = 10.0) -> None:
+        """SIGKILL dockerd, as a crash would (its containerd dies with it); returns once neither runs. Where
+        orphans are never reaped (a container's `sleep infinity` as subreaper), the dead containerd stays a
+        zombie that a new dockerd takes for a live one (it waits for it and gives up): its pid file goes."""
+        pid = read_number(self.pidfile)
+        if pid is not None and pid_alive(pid, str(self.data_root)):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while (pid is not None and pid_alive(pid, str(self.data_root))) or engine_answers(self.socket):
+            if time.monotonic() > deadline:
+                raise SandboxError(f"dockerd {pid} still runs {timeout:g} s after SIGKILL")
+            time.sleep(0.02)
+        containerd = read_number(self.containerd_pidfile)
+        while containerd is not None and _running(containerd):
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"containerd {containerd} still runs {timeout:g} s after dockerd was killed"
+                )
+            time.sleep(0.02)
+        self.containerd_pidfile.unlink(missing_ok=True)
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Start again (after `kill`) on the storage driver of the last start: never a fallback to another
+        driver, which would show an empty image store."""
+        used = self.driver_file.read_text().strip() if self.driver_file.exists() else ""
+        self.start(timeout, drivers=(used or None,))
+
+    def start(self, timeout: float = 60.0, drivers: tuple[str | None, ...] = (None, "vfs")) -> None:
         ensure_installed()
         ensure_cgroups()
         self.state.mkdir(parents=True, exist_ok=True)
@@ -62,7 +93,7 @@ class HostDockerd:
         self.pidfile.unlink(missing_ok=True)  # stale: dockerd refuses to start over a live-looking one
         self.socket.unlink(missing_ok=True)
         self.daemon_config.write_text("{}\n")
-        for driver in (None, "vfs"):
+        for driver in drivers:
             args = [
                 "dockerd",
                 "--config-file", str(self.daemon_config),
@@ -83,8 +114,9 @@ class HostDockerd:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and proc.poll() is None:
                 if engine_answers(self.socket):
+                    self.driver_file.write_text(f"{driver or ''}\n")
                     return
-                time.sleep(0.1)
+                time.sleep(0.02)
             if proc.poll() is None:
                 proc.kill()
             self.pidfile.unlink(missing_ok=True)
@@ -211,6 +243,15 @@ class NestedDockerd:
                 api.close()
         self.pidfile.unlink(missing_ok=True)
         self.outer.stop()
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (which a `kill(pid, 0)` would also find)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def make_engine(kind: str, state: Path) -> HostDockerd | NestedDockerd:

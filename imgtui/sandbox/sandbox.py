@@ -161,6 +161,23 @@ class Sandbox:
         tail = self.registry_log.read_text(errors="replace")[-1500:]
         raise SandboxError(f"the registry did not start; the end of {self.registry_log}:\n{tail}")
 
+    def kill_engine(self) -> None:
+        """Kill dockerd as a crash would (SIGKILL; the registry keeps running); `restart_engine` brings it
+        back on the same data. This machine's dockerd only."""
+        if not isinstance(self.engine, HostDockerd):
+            raise SandboxError(
+                f"killing the engine is done for this machine's dockerd only, not {self.engine_kind}"
+            )
+        self.engine.kill()
+
+    def restart_engine(self, timeout: float = 60.0) -> None:
+        """Start the engine again after `kill_engine`, on the same data and storage driver."""
+        if not isinstance(self.engine, HostDockerd):
+            raise SandboxError(
+                f"restarting the engine is done for this machine's dockerd only, not {self.engine_kind}"
+            )
+        self.engine.restart(timeout)
+
     def stop(self) -> None:
         """Stop the registry and the engine (dockerd stops its own containerd)."""
         pid = read_number(self.registry_pidfile)

@@ -20,7 +20,8 @@ from imgtui.ui import commands
 from imgtui.ui.commands import Where
 from imgtui.ui.errors import seconds_shown, sentence
 from imgtui.ui.features.jobs import PullJob
-from imgtui.ui.messages import Outcome, PullRequested
+from imgtui.ui.features.registry import Registries
+from imgtui.ui.messages import Outcome, PullRequested, RegistryHeard
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.images import ImagesScreen
 
@@ -115,6 +116,10 @@ class ImgtuiApp(App[None]):
 
     def on_pull_requested(self, message: PullRequested) -> None:
         self.images.jobs.start(PullJob(message.reference))
+
+    def on_registry_heard(self, message: RegistryHeard) -> None:
+        """A job reached a registry or found it silent: the registry feature remembers which (`R`)."""
+        self.images.query_one(Registries).heard_from(message.host, message.answered)
 
     # -- the one place for worker errors ---------------------------------------------------------------
     @on(Worker.StateChanged)

@@ -67,3 +67,12 @@ class PullRequested(Message):
     """Another view (the registry view) asks for a pull in the job bar."""
 
     reference: str
+
+
+@dataclass
+class RegistryHeard(Message):
+    """A job reached a registry (`answered`), or tried and got no answer: the App tells the registry feature,
+    which offers in `R` only registries that answered."""
+
+    host: str
+    answered: bool

@@ -1,9 +1,10 @@
 """Long jobs in the job bar, one at a time: pull (`p`), push (`P`), save (`S`), load (`L`); `x` cancels.
 Also what starts a pull or ends in one: search (`f`), and import (`I`).
 
-A job is a typed record that says what it is and how it runs (`run(engine, report, stop)` returns its
-outcome lines); one runner runs any of them in a thread worker, relays progress to the job bar (newer
-progress of a layer replaces older), turns a cancel or a failure into a log line, and says when it ends.
+A job is a typed record that says what it is and how it runs (`run(engine, report, stop, say)` returns
+its outcome lines; `say` logs a line at once); one runner runs any of them in a thread worker, relays
+progress to the job bar (newer progress of a layer replaces older), turns a cancel or any failure into a log
+line in the engine's own words (every job ends with one), and says when it ends.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
+from docker.auth import resolve_repository_name
 from textual import work
 from textual.message import Message
 
@@ -25,13 +27,16 @@ from imgtui.engine.transfer import (
     SearchResult,
     Stop,
     TransferError,
+    reached_registry,
     save_path_problem,
+    unreachable,
 )
 from imgtui.ui import format as fmt
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.errors import sentence
 from imgtui.ui.features import Feature
-from imgtui.ui.messages import Outcome
+from imgtui.ui.messages import Outcome, RegistryHeard
 from imgtui.ui.screens.search import SearchScreen
 
 
@@ -41,6 +46,13 @@ class Finished:
     summary: str
     registry_changed: bool = False
     """A pull or push may have changed how local tags compare with their registry."""
+    failed: bool = False
+    """The engine reported errors (a pull's or push's stream): the job did not do what was asked."""
+
+
+Say = Callable[[Message], object]
+"""Post a message now: an `Outcome` (what a job did before it ends, such as a tag made for a push), or
+`RegistryHeard`."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,11 @@ class PullJob:
     def title(self) -> str:
         return f"pull {self.reference}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
-        return _relayed("pull", self.reference, *engine.pull(self.reference, report, stop))
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
+        done = _relayed("pull", self.reference, *engine.pull(self.reference, report, stop))
+        if not done.failed:
+            say(RegistryHeard(resolve_repository_name(self.reference.split("@")[0])[0], True))
+        return done
 
 
 @dataclass(frozen=True)
@@ -65,13 +80,44 @@ class PushJob:
     def title(self) -> str:
         return f"push {self.name}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
-        tagged = []
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
+        full = self.name
         if self.tag_first:
             full = engine.tag(self.tag_first, self.name)
-            tagged = [OutcomeLine("tagged", f"Tagged {self.tag_first[7:19]} as {full}")]
-        done = _relayed("push", self.name, *engine.push(self.name, report, stop))
-        return Finished(tagged + done.lines, done.summary, True)
+            say(Outcome([OutcomeLine("tagged", f"Tagged {self.tag_first[7:19]} as {full}")]))
+        host = resolve_repository_name(full)[0]
+        reached = False
+
+        def relay(progress: Progress) -> None:
+            nonlocal reached
+            reached = reached or reached_registry(progress)
+            report(progress)
+
+        try:
+            lines, errors = engine.push(full, relay, stop)
+        except BaseException:  # the engine failed, or a cancel: nothing is known of the registry
+            if not reached and self.tag_first:
+                say(Outcome([self._untag(engine, full)]))
+            raise
+        done = _relayed("push", self.name, lines, errors)
+        if reached or not errors:
+            say(RegistryHeard(host, True))
+        elif unreachable(errors):
+            say(RegistryHeard(host, False))
+        if done.failed and not reached and self.tag_first:
+            return Finished([*done.lines, self._untag(engine, full)], done.summary, True, True)
+        return done
+
+    def _untag(self, engine: Engine, full: str) -> OutcomeLine:
+        """Take back the name made for a push that sent nothing (the registry never answered)."""
+        try:
+            kept = engine.untag(full, self.tag_first)
+        except Exception as failure:
+            return OutcomeLine("error", f"The push sent nothing, and the name {full} made for it could not "
+                                        f"be removed: {sentence(failure)}")  # fmt: skip
+        if kept is None:
+            return OutcomeLine("untagged", f"Untagged {full}: it was made for this push, which sent nothing")
+        return OutcomeLine("info", f"The push sent nothing; kept the name made for it: {kept}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +129,7 @@ class SaveJob:
     def title(self) -> str:
         return f"save {', '.join(self.names)} to {self.path}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
         written = engine.save(list(self.names), self.path, report, stop)
         said = f"Saved {', '.join(self.names)} to {self.path} ({fmt.size(written)})"
         return Finished([OutcomeLine("info", said)], said)
@@ -97,7 +143,7 @@ class LoadJob:
     def title(self) -> str:
         return f"load {self.path}"
 
-    def run(self, engine: Engine, report: Report, stop: Stop) -> Finished:
+    def run(self, engine: Engine, report: Report, stop: Stop, say: Say) -> Finished:
         lines = engine.load(str(self.path), report, stop)
         said = f"Loaded {self.path}"
         return Finished([OutcomeLine("tagged", line) for line in lines] or [OutcomeLine("info", said)], said)
@@ -107,10 +153,21 @@ Job = Union[PullJob, PushJob, SaveJob, LoadJob]
 
 
 def _relayed(kind: str, target: str, lines: list[str], errors: list[str]) -> Finished:
-    summary = f"{kind} {target}: " + (f"{len(errors)} error(s)" if errors else "done")
+    summary = f"{kind} {target}: " + (fmt.count(len(errors), "error") if errors else "done")
     out = [OutcomeLine("info", line) for line in lines] + [OutcomeLine("error", e) for e in errors]
     out.append(OutcomeLine("error" if errors else "reclaimed", summary))
-    return Finished(out, summary, True)
+    return Finished(out, summary, True, bool(errors))
+
+
+GERUNDS = {"pull": "pulling", "push": "pushing", "save": "saving", "load": "loading"}
+
+
+def _failed(title: str, said: str) -> str:
+    """`save x to y failed: <the engine's words>`, without the engine layer's own `saving: ` in front."""
+    gerund = GERUNDS.get(title.split()[0], "")
+    if gerund and said.startswith(gerund) and ": " in said:
+        said = said.split(": ", 1)[1]
+    return f"{title} failed: {said}"
 
 
 class Jobs(Feature):
@@ -128,6 +185,8 @@ class Jobs(Feature):
     @dataclass
     class Ended(Message, bubble=False):
         summary: str = ""
+        raised: bool = False
+        """The job failed with an error, which the App's worker-error handler notifies."""
 
     # -- the runner ----------------------------------------------------------------------------------------
     def start(self, job: Job) -> bool:
@@ -146,12 +205,13 @@ class Jobs(Feature):
     def run(self, job: Job, stop: threading.Event) -> None:
         post = self.post_message
         summary = f"{job.title} ended"
+        raised = False
         try:
 
             def report(progress: Progress) -> None:
                 post(self.Progressed(progress))
 
-            done = job.run(self.view.engine, report, stop.is_set)
+            done = job.run(self.view.engine, report, stop.is_set, post)
             summary = done.summary
             post(Outcome(done.lines))
             if done.registry_changed:
@@ -159,18 +219,20 @@ class Jobs(Feature):
         except Cancelled:
             summary = f"Cancelled {job.title.split()[0]}; nothing partial was kept"
             post(Outcome([OutcomeLine("info", summary)]))
-        except TransferError as failure:
-            summary = str(failure)
+        except Exception as failure:
+            # Every failure ends the job's log with the engine's words; the App notifies it (the one place).
+            summary, raised = _failed(job.title, sentence(failure)), True
             post(Outcome([OutcomeLine("error", summary)]))
+            raise
         finally:
-            post(self.Ended(summary))
+            post(self.Ended(summary, raised))
 
     def on_jobs_progressed(self, message: Progressed) -> None:
         self.view.job_bar.show(message.progress)
 
     def on_jobs_ended(self, message: Ended) -> None:
         self.view.job_bar.end()
-        if self.app.screen is not self.screen and message.summary:
+        if self.app.screen is not self.screen and message.summary and not message.raised:
             self.notify(message.summary, title="Job finished", timeout=6)
 
     # -- p / P ---------------------------------------------------------------------------------------------
@@ -206,7 +268,7 @@ class Jobs(Feature):
         """Save the selected (or marked) tags to a tar file, by name so the tags survive."""
         view = self.view
         view.sync_panes()
-        marked = view.tags.marked_items()
+        marked = view.marked_tags()  # every marked name, in any repository
         tags = marked or ([view.tags.current] if view.tags.current is not None else [])
         names = tuple(t.ref for t in tags)
         if not names:

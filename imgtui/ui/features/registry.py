@@ -1,6 +1,10 @@
 """Registries from the images view: browse one (`R`, screens/registry.py), log in and out through the engine
 (`A`, logout in the palette), and, for a tag named after a registry, whether that registry has it up to
-date, differs, or not at all (shown in the layers title; asked once per tag and image)."""
+date, differs, or not at all (shown in the layers title; asked once per tag and image).
+
+`R` offers the registries that answered in this session first (a status check, a push or a pull that reached
+them), newest first, then those the docker config and the local image names know; one that was tried and
+did not answer (a push to a registry that is down) is not offered until it answers."""
 
 from __future__ import annotations
 
@@ -29,10 +33,23 @@ class Registries(Feature):
         ref: str
         image_id: str
         status: RemoteStatus
+        host: str = ""
+
+    @dataclass
+    class Answered(Message):
+        """A registry being browsed answered (posted from the registry view's workers)."""
+
+        host: str
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._status: dict[tuple[str, str], RemoteStatus] = {}
+        self._answered: list[str] = []
+        """Registries that answered in this session, newest first."""
+        self._silent: set[str] = set()
+        """Registries tried in this session that did not answer (since they last did)."""
+        self._listening: set[int] = set()
+        """The registry clients (ids) whose answers are heard (`Answered`)."""
 
     # -- R --------------------------------------------------------------------------------------------------
     def command_browse_registry(self) -> None:
@@ -42,7 +59,12 @@ class Registries(Feature):
         catalog = self.view.catalog
         hosts = {resolve_repository_name(t.repository)[0] for r in catalog.repositories() for t in r.tags
                  if t.repository != NONE}  # fmt: skip
-        known = sorted(k for k in set(credentials.known_registries()) | hosts if "docker.io" not in k)
+        others = sorted(set(credentials.known_registries()) | hosts)
+        known = [
+            k
+            for k in dict.fromkeys(self._answered + others)
+            if "docker.io" not in k and k not in self._silent
+        ]
 
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer is not None:
@@ -59,7 +81,19 @@ class Registries(Feature):
         except RegistryError as exc:
             self.notify(str(exc), title="Registry", severity="error", timeout=8)
             return
+        if id(registry) not in self._listening:  # the session's client: one hook for the session
+            self._listening.add(id(registry))
+
+            def answered(response: object, *args: object, **kwargs: object) -> None:
+                """Any answer at all, in a worker thread of the registry view."""
+                self.post_message(self.Answered(registry.host))
+
+            registry.session.hooks["response"].append(answered)
         self.app.push_screen(RegistryScreen(registry))
+
+    def on_registries_answered(self, message: Answered) -> None:
+        if self._answered[:1] != [message.host] or message.host in self._silent:
+            self.heard_from(message.host, True)
 
     # -- local vs remote -------------------------------------------------------------------------------------
     def status_of(self, tag: Tag) -> RemoteStatus | None:
@@ -73,6 +107,18 @@ class Registries(Feature):
         if host in ("docker.io", "index.docker.io"):
             return  # Docker Hub: not asked on every cursor move (rate limits; and no network here)
         self.check_remote(host, path, tag)
+
+    def heard_from(self, host: str, answered: bool) -> None:
+        """A registry answered (it becomes the first one `R` offers), or was tried and did not."""
+        if host in ("docker.io", "index.docker.io"):
+            return
+        if host in self._answered:
+            self._answered.remove(host)
+        if answered:
+            self._answered.insert(0, host)
+            self._silent.discard(host)
+        else:
+            self._silent.add(host)
 
     def forget(self) -> None:
         """A push, pull or reload may have changed how local tags compare with their registries."""
@@ -90,10 +136,12 @@ class Registries(Feature):
         else:
             digests = [d.split("@", 1)[1] for d in tag.image.digests if d.split("@", 1)[0] == tag.repository]
             status = remote_status(registry, path, tag.tag, digests)
-        self.post_message(self.Checked(tag.ref, tag.image.id, status))
+        self.post_message(self.Checked(tag.ref, tag.image.id, status, host))
 
     def on_registries_checked(self, message: Checked) -> None:
         self._status[(message.ref, message.image_id)] = message.status
+        if message.host and message.status.state != "unknown":
+            self.heard_from(message.host, True)
         self.view.update_titles()
 
     # -- A: login, logout ---------------------------------------------------------------------------------

@@ -63,7 +63,11 @@ if TYPE_CHECKING:
     from imgtui.registry import Registry
 
 RECONNECT_EVERY = 1.0
-"""Seconds between pings while the engine is away."""
+"""Seconds between pings while the engine is away, at most."""
+RECONNECT_FIRST = 0.1
+"""The first ping after the engine went away waits this long, each next one twice as long up to
+RECONNECT_EVERY: an engine restarted at once (a crash under systemd) is back in the view in a fraction of a
+second, one away for long costs a ping a second (over ssh each one is a new connection)."""
 EVENT_BATCH_DELAY = 0.02
 """Events arriving within this many seconds are looked at together."""
 DISK_USAGE_DELAY = 0.5
@@ -206,11 +210,13 @@ class ImagesScreen(Screen[None]):
                 if self._stopping.is_set():
                     return
                 self.post_message(ConnectionChanged(False, describe(exc)))
-                while not self._stopping.wait(RECONNECT_EVERY):
+                delay = RECONNECT_FIRST
+                while not self._stopping.wait(delay):
                     if worker.is_cancelled:
                         return
                     if self.engine.ping():
                         break
+                    delay = min(delay * 2, RECONNECT_EVERY)
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False, description="Listing images")
     def load_images(self) -> None:
