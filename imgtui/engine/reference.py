@@ -13,7 +13,8 @@ _DOMAIN = re.compile(
     r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
     r"(?::[0-9]+)?"
 )
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # ASCII, as the engine's (Go's) \w
+_ID = re.compile(r"[a-f0-9]{64}")
 FORMAT = "[registry[:port]/][namespace/]name[:tag]"
 
 
@@ -42,6 +43,10 @@ def validate(text: str) -> tuple[str, str]:
         raise BadReference(f"the repository part is empty: {FORMAT}")
     if len(repo) > 255:
         raise BadReference("the repository name is longer than 255 characters")
+    if _ID.fullmatch(repo):
+        raise BadReference(
+            "a repository name of 64 hex digits reads as an image ID: add a namespace or a letter"
+        )
     parts = repo.split("/")
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
@@ -61,7 +66,8 @@ def validate(text: str) -> tuple[str, str]:
     return repo, tag or "latest"
 
 
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}")
+"""The digests the engine takes: a known algorithm and exactly its number of lowercase hex digits."""
 
 
 def validate_pull(text: str) -> tuple[str, str]:
@@ -72,7 +78,7 @@ def validate_pull(text: str) -> tuple[str, str]:
         return validate(name)
     repo, _, digest = name.rpartition("@")
     if not _DIGEST.fullmatch(digest):
-        raise BadReference(f"{digest!r} is not a digest (algorithm:hex, e.g. sha256:…)")
+        raise BadReference(f"{digest!r} is not a digest (sha256: and 64 lowercase hex digits)")
     if ":" in repo.rsplit("/", 1)[-1]:
         raise BadReference("give a tag or a digest, not both")
     return validate(repo)[0], digest
