@@ -13,15 +13,14 @@ _DOMAIN = re.compile(
     r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
     r"(?::[0-9]+)?"
 )
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-FORMAT = "[registry[:port]/][namespace/]name[:tag]"
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # ASCII, as the engine's (Go's) \w
 _ID = re.compile(r"[a-f0-9]{64}")
-ECHO = 40
-"""At most this many characters of what was typed are repeated in a complaint: the reason must fit."""
+FORMAT = "[registry[:port]/][namespace/]name[:tag]"
 
 
-def _echo(text: str) -> str:
-    return repr(text if len(text) <= ECHO else text[: ECHO - 1] + "…")
+def _shown(text: str, most: int = 40) -> str:
+    """Part of the input, quoted, in a complaint: cut short so that the reason after it stays on screen."""
+    return repr(text if len(text) <= most else text[: most - 1] + "…")
 
 
 class BadReference(ValueError):
@@ -44,38 +43,40 @@ def validate(text: str) -> tuple[str, str]:
         raise BadReference(f"the tag is {len(tag)} characters long: at most 128")
     if tag is not None and not _TAG.fullmatch(tag):
         raise BadReference(
-            f"tag {_echo(tag)} is not valid: use letters, digits, '_', '.' and '-' (not first)"
+            f"tag {_shown(tag)} is not valid: use letters, digits, '_', '.' and '-' (not first), "
+            "at most 128 characters"
         )
     if not repo:
         raise BadReference(f"the repository part is empty: {FORMAT}")
     if len(repo) > 255:
-        raise BadReference(f"the repository name is {len(repo)} characters long: at most 255")
+        raise BadReference("the repository name is longer than 255 characters")
     if _ID.fullmatch(repo):
         raise BadReference(
-            "a repository name of 64 hexadecimal characters reads as an image ID to the engine"
+            "a repository name of 64 hex digits reads as an image ID: add a namespace or a letter"
         )
     parts = repo.split("/")
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
         if not _DOMAIN.fullmatch(first):
-            raise BadReference(f"registry {_echo(first)} is not a valid host[:port]")
+            raise BadReference(f"registry {_shown(first)} is not a valid host[:port]")
         parts = parts[1:]
     for part in parts:
         if not part:
             raise BadReference(
-                f"{_echo(repo)} has an empty path component (two '/' in a row, or one at an end)"
+                f"{_shown(repo)} has an empty path component (two '/' in a row, or one at an end)"
             )
         if part != part.lower() and _COMPONENT.fullmatch(part.lower()):
-            raise BadReference(f"repository names must be lowercase: {_echo(part)}")
+            raise BadReference(f"repository names must be lowercase: {_shown(part)}")
         if not _COMPONENT.fullmatch(part):
             raise BadReference(
-                f"{_echo(part)} is not a valid name component: use lowercase letters and digits, "
+                f"{_shown(part)} is not a valid name component: use lowercase letters and digits, "
                 "separated by '.', '_', '__' or '-'"
             )
     return repo, tag or "latest"
 
 
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}")
+"""The digests the engine takes: a known algorithm and exactly its number of lowercase hex digits."""
 
 
 def validate_pull(text: str) -> tuple[str, str]:
@@ -86,7 +87,7 @@ def validate_pull(text: str) -> tuple[str, str]:
         return validate(name)
     repo, _, digest = name.rpartition("@")
     if not _DIGEST.fullmatch(digest):
-        raise BadReference(f"{digest!r} is not a digest (algorithm:hex, e.g. sha256:…)")
+        raise BadReference(f"{_shown(digest)} is not a digest (sha256: and 64 lowercase hex digits)")
     if ":" in repo.rsplit("/", 1)[-1]:
         raise BadReference("give a tag or a digest, not both")
     return validate(repo)[0], digest
