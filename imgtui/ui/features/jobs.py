@@ -10,6 +10,7 @@ line in the engine's own words (every job ends with one), and says when it ends.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Union
@@ -170,6 +171,32 @@ def _failed(title: str, said: str) -> str:
     return f"{title} failed: {said}"
 
 
+PACE = 0.1
+"""Seconds between two progress messages of the same layer: at most 10 a second reach the job bar."""
+
+
+class Paced:
+    """Passes on a job's progress reports, at most one per layer every `every` seconds: a save reports
+    each chunk the engine sends (tens of thousands for 1 GB), and a message each would keep the event loop
+    busy and repaint the job bar for nothing. A layer's first report, a change of its status, and the report
+    that completes it always go."""
+
+    def __init__(self, post: Callable[[Progress], object], every: float = PACE,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.post = post
+        self.every = every
+        self.clock = clock
+        self.last: dict[str, tuple[float, str]] = {}
+
+    def __call__(self, progress: Progress) -> None:
+        now = self.clock()
+        seen = self.last.get(progress.layer)
+        complete = progress.total > 0 and progress.done >= progress.total
+        if seen is None or seen[1] != progress.status or complete or now - seen[0] >= self.every:
+            self.last[progress.layer] = (now, progress.status)
+            self.post(progress)
+
+
 class Jobs(Feature):
     """The job runner, and the commands that start jobs."""
 
@@ -207,10 +234,7 @@ class Jobs(Feature):
         summary = f"{job.title} ended"
         raised = False
         try:
-
-            def report(progress: Progress) -> None:
-                post(self.Progressed(progress))
-
+            report = Paced(lambda progress: post(self.Progressed(progress)))
             done = job.run(self.view.engine, report, stop.is_set, post)
             summary = done.summary
             post(Outcome(done.lines))
