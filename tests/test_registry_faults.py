@@ -251,7 +251,9 @@ def test_garbage_bodies_are_named_not_parsed(faulty: FaultProxy, filled_registry
     faulty.add(Rule("/manifests/oci", answer=Canned(200, bad, media)))
     with pytest.raises(RegistryError) as info:
         registry.manifest("kinds", "oci")
-    assert said(info.value) == f"kinds:oci: {faulty.address} sent a {media} that is not a manifest"
+    assert said(info.value) == (
+        f"kinds:oci: {faulty.address} sent a {media} that is not a manifest (its config is not an object)"
+    )
     assert registry.manifest("kinds", digest).digest == digest, "the faults gone, the real one reads"
 
 

@@ -469,9 +469,12 @@ class Registry:
             )
         try:
             manifest = parse_manifest(digest, media, len(raw), body)
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError, RegistryError) as bad:
+            # parse_manifest says where (`the manifest sha256:…: its config is not an object`)
+            where = str(bad).split(": ", 1)[1] if isinstance(bad, RegistryError) and ": " in str(bad) else ""
             raise RegistryError(
                 f"{what}: {self.host} sent a {media or 'JSON'} that is not a manifest"
+                + (f" ({where})" if where else "")
             ) from None
         self._manifests[digest] = manifest
         return manifest
