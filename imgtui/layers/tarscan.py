@@ -18,6 +18,10 @@ BLOCK = 512
 CHUNK = 1 << 20
 NO_DATA = (b"1", b"2", b"3", b"4", b"5", b"6")
 """Links, devices, directories, FIFOs: whatever their size field says, no data follows their header."""
+MAX_SIZE = 1 << 60
+"""No member is an exbibyte: a bigger size is a broken header (and would overflow a seek)."""
+META_LIMIT = 16 << 20
+"""A long name, long link or PAX header bigger than this is a broken header, not something to read."""
 
 
 class TarError(Exception):
@@ -44,12 +48,15 @@ class Reader:
         doubling back to `chunk` as reading goes on."""
         self._buf = b""
         self._pos = 0
+        self._sought = False
 
     def read(self, size: int) -> bytes:
         while len(self._buf) - self._pos < size:
             data = self._raw.read(max(self._next, size))
             self._next = min(self._next * 2, self._chunk)
             if not data:
+                if self._sought and self._raw.seek(0, 1) > self._raw.seek(0, 2):
+                    raise TarError("the archive ends inside a member (it is cut short)")
                 break
             self._buf = self._buf[self._pos :] + data
             self._pos = 0
@@ -68,6 +75,7 @@ class Reader:
         if seekable is not None and seekable():  # a file: what is skipped is not read at all
             self._raw.seek(size - passed, 1)
             self._next = AFTER_SEEK
+            self._sought = True
             return size
         while passed < size:
             data = self._raw.read(min(self._chunk, size - passed))
@@ -132,6 +140,8 @@ class Inflated:
         data = self._pending or self._stream.read(CHUNK)
         self._pending = b""
         if not data:
+            if not getattr(self._inflate, "eof", True):
+                raise TarError("the compressed stream ends early (it is cut short)")
             return False
         out = self._inflate.decompress(data)
         if getattr(self._inflate, "unused_data", b""):  # concatenated members (pigz, zstd frames)
@@ -181,7 +191,21 @@ def _number(field: bytes) -> int:
         value = int.from_bytes(field, "big", signed=False)
         return value & ((1 << (8 * len(field) - 1)) - 1)
     text = field.split(b"\0", 1)[0].strip()
-    return int(text, 8) if text else 0
+    if not text:
+        return 0
+    if not text.isdigit() or b"8" in text or b"9" in text:
+        raise TarError(f"a header field is not an octal number: {text[:12]!r}")
+    return int(text, 8)
+
+
+def _decimal(records: dict[str, str], key: str, default: int) -> int:
+    """A PAX record's number (size, uid, gid), else the header's."""
+    if key not in records:
+        return default
+    text = records[key]
+    if not (text.isascii() and text.isdigit()):
+        raise TarError(f"the PAX record {key} is not a number: {text[:20]!r}")
+    return int(text)
 
 
 def _text(field: bytes) -> str:
@@ -195,9 +219,12 @@ def _pax(data: bytes) -> dict[str, str]:
         space = data.find(b" ", pos)
         if space < 0:
             break
-        length = int(data[pos:space])
+        digits = data[pos:space]
+        length = int(digits) if digits.isdigit() else 0
+        if length <= space - pos or pos + length > len(data):  # a length that cannot be: not moving on
+            raise TarError(f"a PAX record has a broken length: {digits[:12]!r}")
         key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
-        records[key.decode()] = value.decode("utf-8", "surrogateescape")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
         pos += length
     return records
 
@@ -221,7 +248,11 @@ def scan(stream: Stream) -> Iterator[tuple[Header, Limited]]:
         size = _number(block[124:136])
         padded = -size % BLOCK
         if kind in (b"L", b"K", b"x", b"g"):
+            if size > META_LIMIT:
+                raise TarError(f"a long name or PAX header of {size} bytes")
             data = stream.read(size)[:size]
+            if len(data) < size:
+                raise TarError("the stream ends inside a long name or PAX header")
             stream.skip(padded)
             if kind == b"L":
                 long_name = _text(data)
@@ -236,19 +267,32 @@ def scan(stream: Stream) -> Iterator[tuple[Header, Limited]]:
         header = Header(
             pax.get("path") or long_name or name,
             kind,
-            int(pax["size"]) if "size" in pax else size,
+            _decimal(pax, "size", size),
             _number(block[100:108]),
-            int(pax["uid"]) if "uid" in pax else _number(block[108:116]),
-            int(pax["gid"]) if "gid" in pax else _number(block[116:124]),
+            _decimal(pax, "uid", _number(block[108:116])),
+            _decimal(pax, "gid", _number(block[116:124])),
             pax.get("linkpath") or long_link or _text(block[157:257]),
         )
         long_name = long_link = None
         pax = {}
+        if header.size > MAX_SIZE:
+            raise TarError(f"a member of {header.size} bytes")
         stored = header.size if kind not in NO_DATA else 0
         body = Limited(stream, stored)
         yield header, body
         body.drain()
+        if body.left:
+            raise TarError(f"the stream ends inside {header.name[:80]!r} (it is cut short)")
         stream.skip(-stored % BLOCK)
+
+
+def is_header(block: bytes) -> bool:
+    """Whether `block` is a tar header (its checksum is right): a blob that starts with `{` may still be a
+    layer whose first member's name does."""
+    try:
+        return len(block) == BLOCK and _checksum(block) == _number(block[148:156])
+    except TarError:
+        return False
 
 
 def _checksum(block: bytes) -> int:
