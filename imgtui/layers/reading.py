@@ -16,13 +16,15 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from imgtui.layers.model import Entry, Kind, LayerIndex
-from imgtui.layers.tarscan import Inflated, Prepended, Reader, Stream, TarError, scan
+from imgtui.layers.tarscan import BLOCK, Inflated, Prepended, Reader, Stream, TarError, is_header, scan
 
 BUFFER = 1 << 20
 GZIP = b"\x1f\x8b"
 ZSTD = b"\x28\xb5\x2f\xfd"
 JSON_LIMIT = 16 << 20
 """A manifest, index or config bigger than this is not one."""
+NESTING = 8
+"""An index that leads to indexes deeper than this is a loop (or no image)."""
 KINDS = {
     b"0": Kind.FILE, b"\0": Kind.FILE, b"7": Kind.FILE, b"5": Kind.DIR, b"2": Kind.SYMLINK,
     b"1": Kind.HARDLINK, b"3": Kind.DEVICE, b"4": Kind.DEVICE, b"6": Kind.FIFO,
@@ -35,6 +37,22 @@ class LayerError(Exception):
 
 class Cancelled(Exception):
     """The reader was asked to stop."""
+
+
+def _shaped(value: Any, kind: type, what: str) -> Any:
+    """`value` when it is a `kind` (list or dict; missing: an empty one), else a LayerError."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise LayerError(f"not an image archive: {what} is not {'a list' if kind is list else 'an object'}")
+    return value
+
+
+def _digest(descriptor: Any, what: str) -> str:
+    digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
+    if not isinstance(digest, str):
+        raise LayerError(f"not an image archive: {what} names no digest")
+    return digest
 
 
 class Counted:
@@ -155,41 +173,54 @@ class Archive:
         """The layers of the archive's image (the one named `name`, else the first), bottom first, with
         their diff IDs as digests; the image config; and the member holding each layer (links followed)."""
         manifest = self.json.get("manifest.json")
-        if isinstance(manifest, list) and manifest:
-            chosen = next((m for m in manifest if name and name in (m.get("RepoTags") or ())), manifest[0])
-            keys = [str(k) for k in chosen.get("Layers") or ()]
+        images = [m for m in manifest if isinstance(m, dict)] if isinstance(manifest, list) else []
+        if images:
+            tagged = (
+                m for m in images if name and isinstance(m.get("RepoTags"), list) and name in m["RepoTags"]
+            )
+            chosen = next(tagged, images[0])
+            keys = [str(k) for k in _shaped(chosen.get("Layers"), list, "manifest.json's Layers")]
             config = self._blob_json(str(chosen.get("Config") or ""))
         elif isinstance(self.json.get("index.json"), dict):
             target = self._pick_manifest(self.json["index.json"], name)
-            keys = [self._blob_key(layer["digest"]) for layer in target.get("layers") or ()]
-            config = self._blob_json(self._blob_key(target.get("config", {}).get("digest", "")))
+            layers_of = _shaped(target.get("layers"), list, "the image manifest's layers")
+            keys = [self._blob_key(_digest(layer, "a layer of the image manifest")) for layer in layers_of]
+            config = self._blob_json(
+                self._blob_key(_digest(target.get("config"), "the image manifest's config"))
+            )
         else:
             raise LayerError("not an image archive: no manifest.json and no index.json")
         layers = [self.layer(k) for k in keys]
         keys = [self.links.get(k, k) for k in keys]
-        diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+        rootfs = _shaped(config.get("rootfs"), dict, "the image config's rootfs")
+        diff_ids = _shaped(rootfs.get("diff_ids"), list, "the image config's diff_ids")
         if len(diff_ids) == len(layers):
             layers = [
                 LayerIndex(str(d), la.entries, la.removed, la.opaque) for d, la in zip(diff_ids, layers)
             ]
         return layers, config, keys
 
-    def _pick_manifest(self, index: dict[str, Any], name: str | None) -> dict[str, Any]:
-        entries = [m for m in index.get("manifests") or () if isinstance(m, dict)]
+    def _pick_manifest(self, index: dict[str, Any], name: str | None, depth: int = 0) -> dict[str, Any]:
+        listed = _shaped(index.get("manifests"), list, "the index's manifests")
+        entries = [m for m in listed if isinstance(m, dict)]
         if not entries:
             raise LayerError("index.json lists no image")
+        if depth > NESTING:
+            raise LayerError("not an image archive: its indexes lead to each other, never to an image")
         names = ("org.opencontainers.image.ref.name", "io.containerd.image.name")
         chosen = next(
             (
                 m
                 for m in entries
-                if name and any(name in str((m.get("annotations") or {}).get(k, "")) for k in names)
+                if name
+                and isinstance(m.get("annotations"), dict)
+                and any(name in str(m["annotations"].get(k, "")) for k in names)
             ),
             entries[0],
         )
-        body = self._blob_json(self._blob_key(chosen["digest"]))
+        body = self._blob_json(self._blob_key(_digest(chosen, "an entry of the index")))
         if "manifests" in body:  # an index: the first image manifest that is not an attestation
-            return self._pick_manifest(body, None)
+            return self._pick_manifest(body, None, depth + 1)
         return body
 
     @staticmethod
@@ -220,11 +251,15 @@ def read_archive(raw: IO[bytes], known: Callable[[str], LayerIndex | None] | Non
             if not header.is_file or not header.size:
                 continue
             head = body.read(1)
-            if key.endswith(".json") or (key.startswith("blobs/") and head == b"{") or key == "repositories":
+            is_json = key.endswith(".json") or key == "repositories"
+            if key.startswith("blobs/") and head == b"{":  # JSON, or a layer whose first name starts so
+                head += body.read(BLOCK - 1)
+                is_json = not is_header(head)
+            if is_json:
                 if header.size <= JSON_LIMIT:
                     try:
                         archive.json[key] = json.loads(head + body.read(header.size))
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         pass
             elif key.endswith(".tar") or key.startswith("blobs/"):  # docker: N/layer.tar; podman: HEX.tar
                 found = known(key) if known is not None else None

@@ -121,7 +121,9 @@ def from_registry(
         if manifest.schema1_history or not manifest.config_digest:
             raise LayerError(f"{name} is a schema 1 manifest: its layers cannot be told apart")
         config = registry.config_body(repository, manifest)
-        diff_ids = [str(d) for d in (config.get("rootfs") or {}).get("diff_ids") or ()]
+        rootfs = config.get("rootfs")
+        listed = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+        diff_ids = [str(d) for d in listed] if isinstance(listed, list) else []
         if len(diff_ids) != len(manifest.layers):
             raise LayerError(
                 f"{name}: the config names {len(diff_ids)} layers, the manifest {len(manifest.layers)}"
