@@ -30,8 +30,23 @@ class VisibleTree:
             self.take_under(entry.path)
         self.visible[entry.path] = (entry, layer)
         parent = parent_of(entry.path)
-        self.children.setdefault(parent, set()).add(entry.path)
+        if parent not in self.children:
+            self.link(parent)
+        self.children[parent].add(entry.path)
         return before
+
+    def link(self, directory: str) -> None:
+        """Make `directory` a child of its parents, up to one already linked: a layer need not list the
+        directories above its files, and taking one of them away takes what is under it too."""
+        self.children.setdefault(directory, set())
+        while directory != "/":
+            parent = parent_of(directory)
+            known = self.children.get(parent)
+            if known is not None:
+                known.add(directory)
+                return
+            self.children[parent] = {directory}
+            directory = parent
 
     def take(self, path: str) -> list[tuple[Entry, int]]:
         """Remove `path` and everything under it; returns what was there."""
@@ -89,12 +104,13 @@ def analyze(name: str, layers: Sequence[LayerIndex], commands: Sequence[str] = (
             path = entry.path
             before = visible.get(path)
             if before is not None and before[0].kind is Kind.DIR and entry.kind is not Kind.DIR:
-                tree.take_under(path)
+                hide(tree.take_under(path))  # a directory replaced by a file: what was under it is hidden
             visible[path] = (entry, index)
             parent = path[: path.rfind("/")] or "/"
             siblings = children.get(parent)
             if siblings is None:
-                siblings = children[parent] = set()
+                tree.link(parent)
+                siblings = children[parent]
             siblings.add(path)
             if before is None:
                 append(Changed(entry, ADDED))
@@ -118,4 +134,6 @@ def commands_of(config: dict[str, object], layers: int) -> list[str]:
         else []
     )
     commands = [str(h.get("created_by", "")) for h in made]
-    return commands[-layers:] if len(commands) >= layers else [""] * (layers - len(commands)) + commands
+    if len(commands) >= layers:
+        return commands[len(commands) - layers :]  # not commands[-layers:]: that is all of them for 0 layers
+    return [""] * (layers - len(commands)) + commands

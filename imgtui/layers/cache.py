@@ -48,7 +48,7 @@ class LayerCache:
         try:
             data = json.loads(gzip.decompress(path.read_bytes()))
             os.utime(path)  # recently used
-        except (OSError, ValueError, EOFError):
+        except (OSError, ValueError, EOFError, RecursionError):
             return None
         return data
 
@@ -69,7 +69,10 @@ class LayerCache:
 
     def get(self, key: str) -> LayerIndex | None:
         data = self._read(self._path(key))
-        return _decode(data) if isinstance(data, dict) else None
+        try:
+            return _decode(data) if isinstance(data, dict) else None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            return None  # damaged, or written by another version: read the layer again
 
     def put(self, key: str, layer: LayerIndex) -> None:
         self._write(self._path(key), _encode(layer))
@@ -154,7 +157,21 @@ def _encode(layer: LayerIndex) -> dict[str, Any]:
 
 
 def _decode(data: dict[str, Any]) -> LayerIndex:
+    """The layer a cache file holds; ValueError (or KeyError, TypeError) when it holds something else."""
+    if type(data["paths"]) is not list:
+        raise ValueError("not a layer index")
     count = len(data["paths"])
+    columns = (data["kinds"], data["sizes"], data["modes"], data["owners"])
+    if any(len(column) != count for column in columns) or not (
+        all(isinstance(p, str) for p in data["paths"])
+        and all(type(n) is int and n >= 0 for n in data["sizes"])
+        and all(type(n) is int for n in data["modes"])
+        and all(type(o) is list and len(o) == 2 and all(type(n) is int for n in o) for o in data["owners"])
+        and all(isinstance(t, str) for t in data["targets"].values())
+        and all(isinstance(p, str) for p in (*data["removed"], *data["opaque"]))
+        and isinstance(data["digest"], str)
+    ):
+        raise ValueError("not a layer index")
     targets = [""] * count
     for n, target in data["targets"].items():
         targets[int(n)] = target
