@@ -143,11 +143,14 @@ class Inflated:
             if not getattr(self._inflate, "eof", True):
                 raise TarError("the compressed stream ends early (it is cut short)")
             return False
-        out = self._inflate.decompress(data)
-        if getattr(self._inflate, "unused_data", b""):  # concatenated members (pigz, zstd frames)
-            rest = self._inflate.unused_data
-            self._inflate = self._make()
-            out += self._inflate.decompress(rest)
+        try:
+            out = self._inflate.decompress(data)
+            if getattr(self._inflate, "unused_data", b""):  # concatenated members (pigz, zstd frames)
+                rest = self._inflate.unused_data
+                self._inflate = self._make()
+                out += self._inflate.decompress(rest)
+        except Exception as exc:  # zlib.error, zstandard's or compression.zstd's ZstdError
+            raise TarError(f"the compressed stream is damaged: {exc}") from None
         self._buf = self._buf[self._pos :] + out
         self._pos = 0
         return True
