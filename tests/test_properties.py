@@ -31,6 +31,7 @@ from imgtui.analyze_cli import registry_reference
 from imgtui.engine.reference import BadReference, problem, validate, validate_pull
 from imgtui.layers import Entry, Kind, LayerError, LayerIndex, analyze, commands_of, read_archive, read_layer
 from imgtui.layers.cache import LayerCache
+from imgtui.layers.files import NotFound, file_from_archive, file_from_layer
 from imgtui.layers.reading import normal_path
 from imgtui.layers.tarscan import Reader, TarError, scan
 from imgtui.registry import RegistryError
@@ -466,6 +467,12 @@ def tar_of(members: list[tuple[tarfile.TarInfo, bytes]], form: int) -> bytes:
     return out.getvalue()
 
 
+def content(path: str, size: int) -> bytes:
+    """A file's bytes, telling which file they are."""
+    label = path.encode() + b"|"
+    return (label * (size // len(label) + 1))[:size]
+
+
 def layer_tar(spec: tuple[list[tuple[str, Entry]], list[str], list[str]], form: int) -> bytes:
     members, removed, opaque = spec
     infos: list[tuple[tarfile.TarInfo, bytes]] = []
@@ -474,7 +481,7 @@ def layer_tar(spec: tuple[list[tuple[str, Entry]], list[str], list[str]], form: 
         info.type, info.mode, info.uid, info.gid = KIND_TYPES[entry.kind], entry.mode, entry.uid, entry.gid
         info.linkname = entry.target
         info.size = entry.size
-        infos.append((info, b"x" * entry.size))
+        infos.append((info, content(entry.path, entry.size)))
     for path in removed:
         parent, _, base = path.rpartition("/")
         infos.append((tarfile.TarInfo(f"{parent}/.wh.{base}".lstrip("/")), b""))
@@ -560,6 +567,9 @@ def expected_index(spec: tuple[list[tuple[str, Entry]], list[str], list[str]], d
     return LayerIndex(digest, tuple(e for _, e in members if e.path != "/"), tuple(removed), tuple(opaque))
 
 
+ONE_FILE = ([("a", Entry("/a", Kind.FILE, 3000, 0o644, 0, 0))], [], [])
+
+
 @given(layer_specs(), forms, compressions, st.integers(0, 1 << 16), st.booleans())
 def test_a_layer_reads_back_as_its_entries_and_whiteouts(
     spec: tuple[list[tuple[str, Entry]], list[str], list[str]], form: int, how: str, cut: int, seekable: bool
@@ -593,6 +603,7 @@ cuts = st.none() | st.integers(0, 1 << 20)
 
 
 @given(layer_specs(), forms, compressions, st.integers(0, 1 << 16), edits, cuts, st.booleans())
+@example(ONE_FILE, tarfile.GNU_FORMAT, "zstd", 0, [(5, 0xFF)], None, True)  # ZstdError got out of read_layer
 def test_a_broken_layer_is_a_layer_error(
     spec: tuple[list[tuple[str, Entry]], list[str], list[str]],
     form: int,
@@ -632,6 +643,43 @@ def test_any_bytes_are_a_layer_or_a_layer_error(data: bytes, seekable: bool) -> 
     with bounded(), source(data, seekable) as raw:
         try:
             read_layer(raw, "sha256:x")
+        except LayerError as error:
+            assert str(error)
+
+
+@given(layer_specs(), forms, compressions, st.integers(0, 1 << 16), st.none() | st.integers(0, 3000),
+       edits, cuts, st.integers(0, 20))  # fmt: skip
+@example(ONE_FILE, tarfile.GNU_FORMAT, "gzip", 0, None, [(20, 0xFF)], None, 0)  # zlib.error got out
+@example(ONE_FILE, tarfile.GNU_FORMAT, "zstd", 0, None, [(5, 0xFF)], None, 0)  # so did ZstdError
+def test_one_file_comes_out_of_a_layer_whole_or_as_a_layer_error(
+    spec: tuple[list[tuple[str, Entry]], list[str], list[str]],
+    form: int,
+    how: str,
+    cut: int,
+    limit: int | None,
+    changes: list[tuple[int, int]],
+    truncate: int | None,
+    pick: int,
+) -> None:
+    """A regular file of a layer comes out as exactly its bytes (at most `limit` of them), a path the layer
+    has no regular file at is NotFound; a damaged layer is a LayerError, never another exception. If it
+    broke, the file view (and saving a file out of a layer) would show another file's bytes, a cut file, or
+    a traceback."""
+    layer = compress(layer_tar(spec, form), how, cut)
+    if how == "zstd" and not has_zstd():
+        return
+    files = [e for _, e in spec[0] if e.kind is Kind.FILE and e.path != "/"]
+    with bounded():
+        if files:
+            wanted = files[pick % len(files)]
+            out = io.BytesIO()
+            assert file_from_layer(io.BytesIO(layer), wanted.path, out, limit=limit) == wanted.size
+            assert out.getvalue() == content(wanted.path, wanted.size)[:limit]
+        with pytest.raises(NotFound):
+            file_from_layer(io.BytesIO(layer), "/no/such/file", io.BytesIO())
+        broken = mutate(layer, changes, truncate)
+        try:
+            file_from_layer(io.BytesIO(broken), files[0].path if files else "/a", io.BytesIO(), limit=limit)
         except LayerError as error:
             assert str(error)
 
@@ -787,6 +835,11 @@ def test_an_image_archive_reads_back_as_its_layers(
         layers, config, keys = read_archive(raw).image("test/image:1")
     wanted = [expected_index(s, d) for s, d in zip(specs + specs[-1:] * shared, diff_ids)]
     assert layers == wanted
+    for n, layer in enumerate(layers):  # one file out of each layer, as the file view takes it
+        for entry in [e for e in layer.entries if e.kind is Kind.FILE][:1]:
+            out = io.BytesIO()
+            assert file_from_archive(io.BytesIO(data), keys[n], entry.path, out) == entry.size
+            assert out.getvalue() == content(entry.path, entry.size)
     assert commands_of(config, len(layers)) == commands[: len(layers)]
     assert len(keys) == len(layers)
 
