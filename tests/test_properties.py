@@ -567,7 +567,8 @@ def expected_index(spec: tuple[list[tuple[str, Entry]], list[str], list[str]], d
     return LayerIndex(digest, tuple(e for _, e in members if e.path != "/"), tuple(removed), tuple(opaque))
 
 
-ONE_FILE = ([("a", Entry("/a", Kind.FILE, 3000, 0o644, 0, 0))], [], [])
+Spec = tuple[list[tuple[str, Entry]], list[str], list[str]]
+ONE_FILE: Spec = ([("a", Entry("/a", Kind.FILE, 3000, 0o644, 0, 0))], [], [])
 
 
 @given(layer_specs(), forms, compressions, st.integers(0, 1 << 16), st.booleans())
