@@ -153,6 +153,7 @@ reference_like = st.one_of(
 @example("0123456789abcdef" * 4)  # 64 hex digits: the engine reads it as an image ID (issue 15)
 @example("busybox:é")  # Python's \w is Unicode, the engine's is ASCII
 @example("busybox:٣")
+@example("busybox:" + "a" * 199 + "!")  # a 200-character tag pushed the reason off screen (issue 15)
 def test_a_name_validate_accepts_is_one_the_engine_accepts(text: str) -> None:
     """`validate` answers (repository, tag) or a BadReference sentence, and never lets through a name the
     engine refuses. If it broke, the tag dialog (t) or a pull (P) would crash, or would accept a name and
@@ -161,6 +162,7 @@ def test_a_name_validate_accepts_is_one_the_engine_accepts(text: str) -> None:
         repository, tag = validate(text)
     except BadReference as bad:
         assert str(bad) and problem(text) == str(bad)
+        assert len(str(bad)) <= 200, "the reason must fit on screen after the input's echo (issue 15)"
         return
     assert engine_reference(text.strip()) == (repository, tag), text
     assert problem(text) is None

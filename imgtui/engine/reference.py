@@ -18,6 +18,11 @@ _ID = re.compile(r"[a-f0-9]{64}")
 FORMAT = "[registry[:port]/][namespace/]name[:tag]"
 
 
+def _shown(text: str, most: int = 40) -> str:
+    """Part of the input, quoted, in a complaint: cut short so that the reason after it stays on screen."""
+    return repr(text if len(text) <= most else text[: most - 1] + "…")
+
+
 class BadReference(ValueError):
     """The name is not one the engine accepts; the message says why, in words."""
 
@@ -36,7 +41,7 @@ def validate(text: str) -> tuple[str, str]:
         raise BadReference("the tag after ':' is empty (leave out the ':' to mean latest)")
     if tag is not None and not _TAG.fullmatch(tag):
         raise BadReference(
-            f"tag {tag!r} is not valid: use letters, digits, '_', '.' and '-' (not first), "
+            f"tag {_shown(tag)} is not valid: use letters, digits, '_', '.' and '-' (not first), "
             "at most 128 characters"
         )
     if not repo:
@@ -51,16 +56,18 @@ def validate(text: str) -> tuple[str, str]:
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
         if not _DOMAIN.fullmatch(first):
-            raise BadReference(f"registry {first!r} is not a valid host[:port]")
+            raise BadReference(f"registry {_shown(first)} is not a valid host[:port]")
         parts = parts[1:]
     for part in parts:
         if not part:
-            raise BadReference(f"{repo!r} has an empty path component (two '/' in a row, or one at an end)")
+            raise BadReference(
+                f"{_shown(repo)} has an empty path component (two '/' in a row, or one at an end)"
+            )
         if part != part.lower() and _COMPONENT.fullmatch(part.lower()):
-            raise BadReference(f"repository names must be lowercase: {part!r}")
+            raise BadReference(f"repository names must be lowercase: {_shown(part)}")
         if not _COMPONENT.fullmatch(part):
             raise BadReference(
-                f"{part!r} is not a valid name component: use lowercase letters and digits, "
+                f"{_shown(part)} is not a valid name component: use lowercase letters and digits, "
                 "separated by '.', '_', '__' or '-'"
             )
     return repo, tag or "latest"
@@ -78,7 +85,7 @@ def validate_pull(text: str) -> tuple[str, str]:
         return validate(name)
     repo, _, digest = name.rpartition("@")
     if not _DIGEST.fullmatch(digest):
-        raise BadReference(f"{digest!r} is not a digest (sha256: and 64 lowercase hex digits)")
+        raise BadReference(f"{_shown(digest)} is not a digest (sha256: and 64 lowercase hex digits)")
     if ":" in repo.rsplit("/", 1)[-1]:
         raise BadReference("give a tag or a digest, not both")
     return validate(repo)[0], digest
