@@ -307,7 +307,9 @@ class ImagesScreen(Screen[None]):
         was, self.connected = self.connected, message.connected
         self.status.set_class(not message.connected, "disconnected")
         if not message.connected:
-            self._update_status(f"disconnected: {message.detail}; retrying every {RECONNECT_EVERY:g} s")
+            self._update_status(
+                f"disconnected: {message.detail}; retrying at least every {RECONNECT_EVERY:g} s"
+            )
             if was:
                 self.notify(message.detail, title="Engine disconnected", severity="error", timeout=6)
         else:
