@@ -427,3 +427,26 @@ def test_progress_reaches_the_job_bar_at_most_ten_times_a_second() -> None:
         ("a1", "Pull complete"),
         ("b2", "Waiting"),
     ]
+
+
+async def test_the_outcome_log_uses_the_width_it_has(app_for) -> None:  # type: ignore[no-untyped-def]
+    """A line logged while the log is hidden, or as it is being shown, is laid out at the log's width once
+    it has one: RichLog wrapped it at its min_width, 78 columns, for good (in any terminal). Pilot's console
+    is 80 columns wide, so the line here is 80 with its time: one row, where it was two."""
+    from imgtui.engine import OutcomeLine
+
+    app = app_for()
+    long = "Deleted: sha256:" + "0123456789abcdef" * 3 + "0123456"  # 71 characters, 80 with the time
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.images.loaded)
+        log_widget = app.images.outcome
+        assert not log_widget.display or not log_widget.has_class("shown")
+        app.images.log_lines(OutcomeLine("deleted", long))
+        await wait_for(pilot, lambda: len(log_widget.lines) > 0)
+        assert len(log_widget.lines) == 1, "one row, not wrapped at 78"
+        await pilot.press("l")  # hidden
+        app.images.outcome.add(OutcomeLine("deleted", long))
+        await pilot.pause(0.2)
+        await pilot.press("l")  # shown again
+        await wait_for(pilot, lambda: len(log_widget.lines) == 2)
+        assert "".join(seg.text for seg in log_widget.lines[1]).rstrip().endswith("cdef0123456")
