@@ -93,6 +93,25 @@ def terminal_start(argv: list[str], host: str) -> float:
     return float(found["seconds"])  # type: ignore[arg-type]
 
 
+def terminal_rows(size: int, host: str, keys: int = 10) -> list[Row]:
+    """Bytes written to a 120x36 pseudo-terminal (what an ssh link carries): the first screen, and per
+    down-arrow in the repositories pane (its repaints, the tags and layers that follow it included), against
+    a bare DataTable of the same repositories (bench/terminal_bytes.py, bench/floor_table.py)."""
+    _, ours = timed_process(
+        [sys.executable, str(HERE / "terminal_bytes.py"), host, "imgtui", "--keys", str(keys)]
+    )
+    _, floor = timed_process(
+        [sys.executable, str(HERE / "terminal_bytes.py"), host, "floor", "--keys", str(keys)]
+    )
+    per_key = statistics.median(ours["per_key"]) / 1024  # type: ignore[arg-type]
+    floor_key = statistics.median(floor["per_key"]) / 1024  # type: ignore[arg-type]
+    return [
+        Row(size, "bytes to the terminal, first screen", float(ours["first"]) / 1024,  # type: ignore[arg-type]
+            float(floor["first"]) / 1024, "KiB", "≤ 1.2× bare DataTable"),  # type: ignore[arg-type]
+        Row(size, "bytes per cursor move, repositories pane", per_key, floor_key, "KiB", "≤ 4 KiB"),
+    ]  # fmt: skip
+
+
 def pyz_rows(size: int, host: str, pyz: Path, repeat: int) -> list[Row]:
     """The one-file build against the installed package: start-up in a real terminal, in turns, and size."""
     # The same interpreter for both, the pyz's with nothing installed (a bare venv): a machine's python3 may
@@ -313,6 +332,8 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int, pyz: Path |
             rows.append(Row(size, "  docker images (for reference)", cli, floor, "s"))
             if pyz is not None and size == sizes[0]:
                 rows += pyz_rows(size, host, pyz, repeat)
+
+            rows += terminal_rows(size, host)
 
             proxy = EngineProxy(box.socket, socket_path("p.sock")).start()
             _, info = timed_process(probe("startup_probe.py", proxy.docker_host))
