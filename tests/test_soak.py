@@ -79,6 +79,9 @@ class Operations:
     def name(self) -> str:
         return f"{self.random.choice(self.repos)}:t{self.random.randrange(8)}"
 
+    def names_of(self, image_id: str) -> list[str]:
+        return [n for n in self.api.inspect_image(image_id).get("RepoTags") or [] if n != "<none>:<none>"]
+
     def ours(self) -> list[tuple[str, list[str]]]:
         """(image ID, names) of the images that have one of our names."""
         out = []
@@ -113,8 +116,13 @@ class Operations:
                 self.api.remove_image(self.random.choice(names))  # untag, or delete with its last name
                 self.done["untag"] += 1
             else:
-                image_id, names = self.random.choice(mine)
-                self.api.remove_image(image_id, force=True)  # every name at once
+                # Every name at once, of an image only this test names (by ID with force, the engine would
+                # take busybox:latest too when a name of ours is on busybox's image).
+                only = [(i, n) for i, n in mine if set(n) == set(self.names_of(i))]
+                if not only:
+                    return
+                image_id, _ = self.random.choice(only)
+                self.api.remove_image(image_id, force=True)
                 self.done["rmi"] += 1
         except docker.errors.APIError as exc:
             self.done[f"refused: {exc.explanation or exc}"[:60]] += 1

@@ -118,31 +118,48 @@ class LayerCache:
         """The analysis put for this image, its layers' changes decoded when first asked for; None unless
         it and every layer are here."""
         data = self._read(self._path(image_id, "analysis"))
-        if not isinstance(data, dict) or len(data.get("layers") or ()) != len(diff_ids):
+        if not isinstance(data, dict) or data.get("version") != ANALYSIS_VERSION:
+            return None  # none, damaged, or made by another version of the analysis
+        if len(data.get("layers") or ()) != len(diff_ids):
             return None
-        if not all(self.has(d) for d in diff_ids):
+        now = time.time()
+        for diff_id in diff_ids:  # each layer's file is as recently used as the analysis that needs it
+            try:
+                os.utime(self._path(diff_id), (now, now))
+            except OSError:
+                return None
+        try:
+            layers = []
+            for index, (diff_id, stored) in enumerate(zip(diff_ids, data["layers"])):
+                command = commands[index] if index < len(commands) else ""
+                added, modified, removed = (int(n) for n in stored["counts"])
+                if not isinstance(stored["codes"], str):
+                    return None
+                source = Changes(make=partial(self._changes, diff_id, stored))
+                size = int(stored["size"])
+                layers.append(Layer(index, diff_id, command, source, size, (added, modified, removed)))
+            w = data["wasted"]
+            columns = (w["paths"], w["bytes"], w["written"], w["hidden"])
+            if len({len(c) for c in columns}) != 1:
+                return None
+            wasted = tuple(map(Wasted, *columns))
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
-        layers = []
-        for index, (diff_id, stored) in enumerate(zip(diff_ids, data["layers"])):
-            command = commands[index] if index < len(commands) else ""
-            source = Changes(make=partial(self._changes, diff_id, stored))
-            layers.append(
-                Layer(index, diff_id, command, source, int(stored["size"]), tuple(stored["counts"]))
-            )
-        w = data["wasted"]
-        wasted = tuple(map(Wasted, w["paths"], w["bytes"], w["written"], w["hidden"]))
         return Analysis(name, tuple(layers), wasted, tuple(keys))
 
     def _changes(self, diff_id: str, stored: dict[str, Any]) -> tuple[Changed, ...]:
         layer = self.get(diff_id)
-        codes = stored["codes"]
-        if layer is None or len(codes) != len(layer.entries):
+        try:
+            codes = stored["codes"]
+            if layer is None or len(codes) != len(layer.entries):
+                raise ValueError("the layer is gone, or another")
+            removed = [Changed(e, Change.REMOVED) for e in _decode_entries(stored["removed"])]
+            return tuple(chain(removed, map(Changed, layer.entries, map(CODE_CHANGES.__getitem__, codes))))
+        except (KeyError, TypeError, ValueError) as exc:
             raise LayerError(
                 f"layer {diff_id.split(':')[-1][:12]} is no longer in the cache ({self.folder}): "
                 "open the image again to read it"
-            )
-        removed = (Changed(e, Change.REMOVED) for e in _decode_entries(stored["removed"]))
-        return tuple(chain(removed, map(Changed, layer.entries, map(CODE_CHANGES.__getitem__, codes))))
+            ) from exc
 
     @staticmethod
     def addressed(key: str) -> bool:
@@ -193,6 +210,8 @@ class LayerCache:
 
 
 CODE_CHANGES = {"a": Change.ADDED, "m": Change.MODIFIED}
+ANALYSIS_VERSION = 1
+"""Raised when what analysis.py finds changes: an analysis file of another version is not used."""
 
 
 def _encode_analysis(analysis: Analysis) -> dict[str, Any]:
@@ -208,7 +227,7 @@ def _encode_analysis(analysis: Analysis) -> dict[str, Any]:
     w = analysis.wasted
     wasted = {"paths": [x.path for x in w], "bytes": [x.bytes for x in w],
               "written": [x.written_by for x in w], "hidden": [x.hidden_by for x in w]}  # fmt: skip
-    return {"layers": layers, "wasted": wasted}
+    return {"version": ANALYSIS_VERSION, "layers": layers, "wasted": wasted}
 
 
 def _encode(layer: LayerIndex) -> dict[str, Any]:

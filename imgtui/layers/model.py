@@ -3,6 +3,7 @@ and what an image's layers add up to."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
@@ -92,18 +93,25 @@ class Changes:
     (cache.py) decodes only the layers that are looked at (200,000 entries took 2 s to decode and stack,
     one layer of them a tenth of that)."""
 
-    __slots__ = ("_made", "_make")
+    __slots__ = ("_lock", "_made", "_make")
 
     def __init__(self, made: tuple[Changed, ...] | None = None,
                  make: Callable[[], tuple[Changed, ...]] | None = None) -> None:  # fmt: skip
         self._made = made
         self._make = make
+        self._lock = threading.Lock()
+        """A tree built in a worker and the view may ask at once: decoded once, by one of them."""
 
     def get(self) -> tuple[Changed, ...]:
-        if self._made is None:
-            assert self._make is not None
-            self._made, self._make = self._make(), None
-        return self._made
+        made = self._made
+        if made is not None:
+            return made
+        with self._lock:
+            if self._made is None:
+                assert self._make is not None
+                self._made = self._make()  # on failure, kept to be tried again
+                self._make = None
+            return self._made
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Changes) and self.get() == other.get()

@@ -82,7 +82,8 @@ class ImgtuiApp(App[None]):
         it went to the widget focused when it arrived (keys come in bursts: a paste, one read over ssh), and
         the key before it moved focus (`/` opens the filter line). It is typed into the field, and no view's
         binding runs for it (a `d` in `/dev` would start a removal). The field itself takes printable keys,
-        so only those sent elsewhere get here."""
+        so only those sent elsewhere get here. Known limit: a non-printable key in the same burst (enter,
+        backspace) runs its binding before the letters handed on ahead of it reach the field."""
         focused = self.focused
         if isinstance(focused, (Input, TextArea)) and event.is_printable and not hasattr(event, RETYPED):
             event.prevent_default()  # no binding runs for it

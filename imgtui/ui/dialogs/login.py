@@ -26,7 +26,7 @@ class LoginDialog(ModalScreen[Optional[tuple[str, str, str]]]):
 
     def on_mount(self) -> None:
         if self.registry:
-            self.query_one("#login-user", Input).focus()
+            self.set_focus(self.query_one("#login-user", Input))
 
     def __init__(self, registry: str = "", title: str = "Log in to a registry (docker login)") -> None:
         super().__init__()

@@ -186,14 +186,17 @@ class Paced:
         self.post = post
         self.every = every
         self.clock = clock
-        self.last: dict[str, tuple[float, str]] = {}
+        self.last: dict[str, tuple[float, str, bool]] = {}
+        """Per layer: when its last report went, its status, whether it went complete."""
 
     def __call__(self, progress: Progress) -> None:
         now = self.clock()
         seen = self.last.get(progress.layer)
-        complete = progress.total > 0 and progress.done >= progress.total
+        # Complete once: a save's total is an estimate its stream passes (tar headers, configs), and every
+        # report after would count as completing it.
+        complete = progress.total > 0 and progress.done >= progress.total and not (seen and seen[2])
         if seen is None or seen[1] != progress.status or complete or now - seen[0] >= self.every:
-            self.last[progress.layer] = (now, progress.status)
+            self.last[progress.layer] = (now, progress.status, complete or bool(seen and seen[2]))
             self.post(progress)
 
 

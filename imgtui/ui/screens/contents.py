@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
+from textual.worker import Worker, WorkerState
 
 from imgtui.layers import Analysis, Change, Kind
 from imgtui.layers.files import Extract
@@ -25,6 +26,7 @@ from imgtui.layers.tree import FileTree, Node, Trees
 from imgtui.ui import commands
 from imgtui.ui import format as fmt
 from imgtui.ui.commands import Where
+from imgtui.ui.errors import sentence
 from imgtui.ui.screens.file import FileScreen
 
 SCOPES = ("layer", "filesystem", "wasted")
@@ -111,6 +113,12 @@ class ContentsScreen(Screen[None]):
             chosen = files.of_change(kind)
             only = chosen if only is None else only & chosen
         self.post_message(self.Built(files, only, generation))
+
+    @on(Worker.StateChanged)
+    def _build_failed(self, event: Worker.StateChanged) -> None:
+        """The App says what went wrong (a layer the cache lost, say); here the tree stops saying reading."""
+        if event.state == WorkerState.ERROR and event.worker.group == "contents":
+            self.entries.root.set_label(Text(f"could not read: {sentence(event.worker.error)}", style="red"))
 
     def on_contents_screen_built(self, message: Built) -> None:
         if message.generation != self._generation:
@@ -227,7 +235,7 @@ class ContentsScreen(Screen[None]):
     def command_filter_contents(self) -> None:
         field = self.query_one("#contents-filter", Input)
         field.add_class("shown")
-        field.focus()
+        self.set_focus(field)  # at once: the keys typed behind / must find it (ImgtuiApp.on_key)
 
     def command_extract(self) -> None:
         """e: the file under the cursor, from the layer that wrote the version shown."""

@@ -134,7 +134,7 @@ class FileScreen(Screen[None]):
         if not field.value:
             field.value = str(Path.cwd() / (Path(self.file_path).name or "file"))
         field.add_class("shown")
-        field.focus()
+        self.set_focus(field)  # at once: the keys typed behind s must find it (ImgtuiApp.on_key)
 
     @on(Input.Submitted, "#file-save")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -117,6 +117,8 @@ class ImagesScreen(Screen[None]):
         """The tag whose layers the pane shows now."""
         self._loading_timer: Timer | None = None
         self._loading_shown = False
+        self._layers_problem: Text | None = None
+        """Why the layers pane is empty (reading them failed), kept in the detail line until others show."""
         self._tags_shown_for: object = None
         """The repository whose tags the tags pane shows (the catalog's object, replaced on any change)."""
         self.status = FixedLines(id="status")
@@ -249,11 +251,17 @@ class ImagesScreen(Screen[None]):
             self.layer_table.pending = False
             self._layers_for = None
             self._loading_shown = False
+            if self._loading_timer is not None:
+                self._loading_timer.stop()
+                self._loading_timer = None
+            self._shown_tag = self._layers_tag
             self.layer_table.set_items([])
             error = event.worker.error
-            self.detail.update(
-                Text(f"Could not load layers: {describe(error) if error else ''}", style="red")
+            self._layers_problem = Text(
+                f"Could not load layers: {describe(error) if error else ''}", style="red"
             )
+            self.detail.update(self._layers_problem)
+            self.update_titles()
 
     # -- what the workers tell us ----------------------------------------------------------------------
     def on_images_loaded(self, message: ImagesLoaded) -> None:
@@ -367,7 +375,7 @@ class ImagesScreen(Screen[None]):
         self.tags.unmark(gone_tags)
         shown = {short_id(k) if k.startswith("sha256:") else k for k in gone_tags}
         names = ", ".join(sorted(gone_repos | shown))
-        self.log_lines(OutcomeLine("info", f"Unmarked {names}: no longer on the engine"))
+        self.log_lines(OutcomeLine("info", f"Unmarked {names}: no longer listed under that name"))
 
     @on(ItemTable.MarksChanged)
     def _marks_changed(self) -> None:
@@ -408,8 +416,11 @@ class ImagesScreen(Screen[None]):
         self._layers_tag = tag
         self.query_one(Registries).check(tag)
         if tag is not None and tag.image.id == self._layers_for:
+            if not self.layer_table.pending or self._loading_shown:
+                self._shown_tag = tag  # another name of the image shown: its title and registry status
             return
         self._layers_for = tag.image.id if tag is not None else None
+        self._layers_problem = None
         cached = self.engine.cached_history(tag.image.id) if tag is not None else ()
         if cached is not None:
             self._set_layers(cached)
@@ -447,8 +458,9 @@ class ImagesScreen(Screen[None]):
     def _show_layer(self) -> None:
         layer = self.layer_table.current
         if layer is None:
-            self.detail.update("")
+            self.detail.update(self._layers_problem or "")
             return
+        self._layers_problem = None
         text = Text()
         text.append(f"{layer.display_id}  ", style="bold")
         where = " on disk (its snapshot in the containerd image store)" if self.engine.info.containerd else ""

@@ -86,7 +86,7 @@ class InspectScreen(Screen[None]):
     def command_search_tree(self) -> None:
         box = self.query_one("#inspect-search", Input)
         box.add_class("shown")
-        box.focus()
+        self.set_focus(box)  # at once: the keys typed behind / must find it (ImgtuiApp.on_key)
 
     @on(Input.Changed, "#inspect-search")
     def _search(self, event: Input.Changed) -> None:
