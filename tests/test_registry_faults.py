@@ -220,6 +220,8 @@ def test_garbage_bodies_are_named_not_parsed(faulty: FaultProxy, filled_registry
          "listing repositories: {host} answered without a list of repositories (not a registry answer)"),
         (Canned(200, b'[["alpha"]]'),
          "listing repositories: {host} answered without a list of repositories (not a registry answer)"),
+        (Canned(200, b"[" * 100_000 + b"]" * 100_000, "application/json"),
+         "listing repositories: {host} answered with JSON nested too deep to read"),
     ]  # fmt: skip
     for answer, expected in cases:
         faulty.add(Rule("/v2/_catalog", answer=answer))

@@ -251,6 +251,8 @@ class Registry:
     def _json(self, response: requests.Response, what: str) -> Any:
         try:
             return response.json()
+        except RecursionError:  # JSON nested thousands deep: no registry answers that
+            raise RegistryError(f"{what}: {self.host} answered with JSON nested too deep to read") from None
         except ValueError:
             kind = response.headers.get("Content-Type", "?").split(";")[0] or "?"
             if "json" in kind:
