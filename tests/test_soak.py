@@ -23,6 +23,7 @@ from typing import Any
 
 import docker
 import docker.errors
+from docker.utils import parse_repository_tag
 
 from imgtui.engine import NONE, Engine
 from imgtui.ui.app import ImgtuiApp
@@ -48,9 +49,21 @@ def engine_state(api: docker.APIClient) -> dict[str, set[tuple[str, str]]]:
         if not names:
             state.setdefault(NONE, set()).add((NONE, row["Id"]))
         for name in names:
-            repo, _, tag = name.rpartition(":")
-            state.setdefault(repo, set()).add((tag, row["Id"]))
+            # docker-py's parsing: the containerd store lists an image pulled by digest as NAME@sha256:…
+            repo, tag = parse_repository_tag(name)
+            state.setdefault(repo, set()).add((tag or "latest", row["Id"]))
     return state
+
+
+async def until_equal(pilot: Any, app: ImgtuiApp, api: docker.APIClient, timeout: float) -> None:
+    """Wait until the panes equal the engine; on timeout, say where they differ."""
+    try:
+        await wait_for(pilot, lambda: app_state(app) == engine_state(api), timeout=timeout)
+    except AssertionError:
+        ours, theirs = app_state(app), engine_state(api)
+        differ = {r: (sorted(ours.get(r, ())), sorted(theirs.get(r, ()))) for r in set(ours) | set(theirs)
+                  if ours.get(r) != theirs.get(r)}  # fmt: skip
+        raise AssertionError(f"panes (left) and engine (right) differ after {timeout} s: {differ}") from None
 
 
 def app_state(app: ImgtuiApp) -> dict[str, set[tuple[str, str]]]:
@@ -128,11 +141,14 @@ class Operations:
             self.done[f"refused: {exc.explanation or exc}"[:60]] += 1
 
     def clean(self) -> None:
-        for image_id, _ in self.ours():
-            try:
-                self.api.remove_image(image_id, force=True)
-            except docker.errors.APIError:
-                pass
+        """Every name of the test's, one by one (an image left nameless goes with its last one); never by
+        ID with force, which on the containerd store would take busybox:latest along with a name of ours."""
+        for _, names in self.ours():
+            for name in names:
+                try:
+                    self.api.remove_image(name)
+                except docker.errors.APIError:
+                    pass
         self.api.remove_container(self.container, force=True)
 
 
@@ -178,7 +194,7 @@ async def test_soak_outside_changes_leave_every_pane_exact(  # type: ignore[no-u
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: app.images.loaded)
             await asyncio.to_thread(ops.run, min(200, OPERATIONS // 5))  # caches fill, pools open
-            await wait_for(pilot, lambda: app_state(app) == engine_state(api), timeout=30)
+            await until_equal(pilot, app, api, 60)
             await pilot.pause(1.0)
             gc.collect()
             rss_before = rss_mib()
@@ -187,7 +203,7 @@ async def test_soak_outside_changes_leave_every_pane_exact(  # type: ignore[no-u
             started = time.monotonic()
             await asyncio.to_thread(ops.run, OPERATIONS)
             ran = time.monotonic() - started
-            await wait_for(pilot, lambda: app_state(app) == engine_state(api), timeout=60)
+            await until_equal(pilot, app, api, 60)
             await pilot.pause(1.5)  # the coalesced disk usage read comes last
             seen = events.close()
             assert app_state(app) == engine_state(api), "still equal once everything settled"
