@@ -22,6 +22,7 @@ from imgtui.engine import Engine
 from imgtui.layers import Analysis, Change, LayerError
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.sources import from_file
+from imgtui.layers.tree import Trees
 from imgtui.sandbox.seed import run_and_commit
 
 FIRST = (
@@ -108,6 +109,11 @@ def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_
         path.unlink()
     with pytest.raises(LayerError, match="no longer in the cache .*open the image again"):
         _ = again.layers[1].changes
+    trees = Trees(again)
+    with pytest.raises(LayerError):
+        trees.build("layer", 1)
+    assert trees.failed, "the view reads the image again instead of keeping this analysis"
+    check(engine.analyze(wasteful, lambda d: None, lambda: False, cache))  # read again from the engine
 
 
 def oci_save(engine: Engine) -> bool:

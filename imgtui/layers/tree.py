@@ -178,6 +178,9 @@ class Trees:
         self.analysis = analysis
         self.keep = keep
         self._built: OrderedDict[tuple[str, int], FileTree] = OrderedDict()
+        self.failed = False
+        """A tree could not be built (a layer the cache lost since the analysis was read): read the image
+        again rather than keep this analysis."""
 
     def built(self, scope: str, index: int) -> FileTree | None:
         """The tree if it is built already, else None (nothing is built here)."""
@@ -192,12 +195,16 @@ class Trees:
         tree = self.built(scope, index)
         if tree is not None:
             return tree
-        if scope == "layer":
-            tree = layer_changes(self.analysis, index)
-        elif scope == "filesystem":
-            tree = filesystem_at(self.analysis, index)
-        else:
-            tree = wasted_tree(self.analysis)
+        try:
+            if scope == "layer":
+                tree = layer_changes(self.analysis, index)
+            elif scope == "filesystem":
+                tree = filesystem_at(self.analysis, index)
+            else:
+                tree = wasted_tree(self.analysis)
+        except Exception:
+            self.failed = True
+            raise
         self._built[(scope, 0 if scope == "wasted" else index)] = tree
         while len(self._built) > self.keep:
             self._built.pop(next(iter(self._built)), None)

@@ -65,7 +65,7 @@ class Contents(Feature):
             return
         layer = view.layer_table.current
         command = layer.created_by if layer is not None else ""
-        if self.last is not None and self.last[0] == tag.image.id:
+        if self.last is not None and self.last[0] == tag.image.id and not self.last[1].failed:
             self.post_message(self.Read(self.last[1].analysis, command, tag.image.id))
             return
         stop = view.job_bar.begin(f"reading the layers of {tag.ref}")
