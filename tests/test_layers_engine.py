@@ -71,7 +71,9 @@ def check(result: Analysis) -> None:
     assert "chmod 755 /mode" in result.layers[2].command
 
 
-def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_path: Path) -> None:
+def test_from_the_engine_then_from_the_cache(
+    engine: Engine, wasteful: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = LayerCache(tmp_path / "cache")
     seen: list[int] = []
     check(engine.analyze(wasteful, seen.append, lambda: False, cache))
@@ -91,8 +93,8 @@ def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_
         read.append(key)
         return original(self, key)
 
-    LayerCache.get = counting  # type: ignore[method-assign]
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(LayerCache, "get", counting)
         opened = from_engine(wasteful, image, refuse, cache)
         assert read == [], "the cached analysis opens without decoding any layer"
         assert [layer.count(Change.ADDED) for layer in opened.layers] == [
@@ -101,8 +103,6 @@ def test_from_the_engine_then_from_the_cache(engine: Engine, wasteful: str, tmp_
         assert opened.layers[3].changes == fresh.layers[3].changes and len(read) == 1, "one layer, when asked"
         check(opened)
         assert opened == fresh, "the same analysis as one made from the save stream"
-    finally:
-        LayerCache.get = original  # type: ignore[method-assign]
     # A layer the cache lost (pruned for space) after the image was opened: a sentence, when it is asked for.
     again = from_engine(wasteful, image, refuse, cache)
     for path in cache.folder.glob("layer-*"):

@@ -33,6 +33,9 @@ from tests.conftest import wait_for
 from tests.test_app import screen_text
 from tests.test_removal import NET, dialog, exists, log, open_tag
 
+RUNS = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+"""A container command that keeps running and exits at once when stopped (no 10 s stop timeout)."""
+
 
 def make(api: docker.APIClient, repo: str, tag: str, content: str) -> str:
     """An image of its own (one small layer on busybox) named repo:tag; returns its ID."""
@@ -57,6 +60,15 @@ def images(api: docker.APIClient, unique: str, cleanup: list[str]) -> Iterator[d
     yield made
 
 
+async def mark_then_open(pilot, app: ImgtuiApp, marked: str, then: str) -> None:  # type: ignore[no-untyped-def]
+    """Mark `marked`:1 in the tags pane, then open repository `then` and put the cursor on its tag 1."""
+    await open_tag(pilot, app, marked, "1")
+    await pilot.press("space")
+    app.images.repos.focus()
+    await pilot.press("escape")  # the repositories filter
+    await open_tag(pilot, app, then, "1")
+
+
 async def test_n_cancels_a_removal(app_for, api, images: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """The footer and README say `n` cancels a removal dialog: it does, and nothing is removed."""
     repo = next(iter(images))
@@ -79,11 +91,7 @@ async def test_marks_span_repositories_and_d_previews_them_all(app_for, api, ima
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.images.loaded)
-        await open_tag(pilot, app, a, "1")
-        await pilot.press("space")
-        app.images.repos.focus()
-        await pilot.press("escape")  # the repositories filter
-        await open_tag(pilot, app, b, "1")
+        await mark_then_open(pilot, app, a, b)
         await pilot.press("space")
         await wait_for(pilot, lambda: "2 names marked in 2 repositories" in status(app))
         await pilot.press("d")
@@ -103,11 +111,7 @@ async def test_a_mark_is_never_dropped_without_a_word(app_for, api, images: dict
     app = app_for()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.images.loaded)
-        await open_tag(pilot, app, a, "1")
-        await pilot.press("space")
-        app.images.repos.focus()
-        await pilot.press("escape")
-        await open_tag(pilot, app, b, "1")  # the mark is in a repository no longer shown
+        await mark_then_open(pilot, app, a, b)  # the mark is in a repository no longer shown
         await wait_for(pilot, lambda: "1 name marked in 1 repository" in status(app))
         api.remove_image(f"{a}:1")
         await wait_for(pilot, lambda: f"Unmarked {a}:1: no longer listed under that name" in log(app))
@@ -146,9 +150,8 @@ async def test_stop_and_remove_says_it_is_stopping(  # type: ignore[no-untyped-d
     waiting, and the command line names what runs (stop, rm, rmi)."""
     repo = next(iter(images))
     name = f"{repo}-runs"
-    trap = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
     api.start(
-        api.create_container(f"{repo}:1", command=trap, name=name, host_config=api.create_host_config(**NET))
+        api.create_container(f"{repo}:1", command=RUNS, name=name, host_config=api.create_host_config(**NET))
     )
     cleanup.append(f"c:{name}")
     app = app_for()
@@ -177,9 +180,8 @@ async def test_prune_preview_says_which_dangling_images_it_leaves(  # type: igno
     to the status line's dangling count."""
     repo = next(iter(images))
     name = f"{repo}-keeps"
-    trap = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
     api.start(
-        api.create_container(f"{repo}:1", command=trap, name=name, host_config=api.create_host_config(**NET))
+        api.create_container(f"{repo}:1", command=RUNS, name=name, host_config=api.create_host_config(**NET))
     )
     cleanup.append(f"c:{name}")
     api.remove_image(f"{repo}:1", force=True)  # now dangling (force past a running container only untags)

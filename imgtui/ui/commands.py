@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
 
 
 class Where(Enum):
@@ -185,14 +183,6 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {c.name: c for c in COMMANDS}
 
 
-def typed(keys: str) -> bool:
-    """Keys a text field would type: a letter, a digit or a sign (`d`, `D`, `slash`, `equals_sign`)."""
-    return all(len(k) == 1 or k in SIGNS for k in keys.split(","))
-
-
-SIGNS = {"slash", "question_mark", "equals_sign", "left_square_bracket", "right_square_bracket"}
-
-
 def bindings(where: Where) -> list[Binding]:
     """The bindings of a screen (or of the App, for EVERYWHERE): each runs its command by name."""
     return [
@@ -220,18 +210,6 @@ def run(screen: Screen[Any], name: str) -> None:
     else:
         target = screen.query_one(f"#{owner}-feature")  # a feature of the images view
     getattr(target, f"command_{name}")()
-
-
-def run_key(screen: Screen[Any], name: str) -> None:
-    """A bound key of a view: run its command, unless the key was meant for something else: a view no
-    longer on top (a dialog opened between the key's arrival and its turn: keys come in bursts), or a text
-    field that has focus (ImgtuiApp.on_key types such keys there)."""
-    app = screen.app
-    if isinstance(app.focused, (Input, TextArea)) and typed(BY_NAME[name].keys):
-        raise SkipAction()
-    if app.screen is not screen:
-        raise SkipAction()
-    run(screen, name)
 
 
 def palette(where: Where) -> Iterator[Command]:

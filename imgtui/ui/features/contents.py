@@ -98,10 +98,7 @@ class Contents(Feature):
         """Compare the files of the two marked tags (or the one marked and the selected one)."""
         view = self.view
         view.sync_panes()
-        marked = view.tags.marked
-        chosen = [
-            t for repo in view.catalog.repositories() for t in repo.tags if view.tags.item_key(t) in marked
-        ]
+        chosen = view.marked_tags()
         current = view.tags.current
         if len(chosen) == 1 and current is not None and current.image.id != chosen[0].image.id:
             chosen.append(current)

@@ -37,7 +37,7 @@ class CompareScreen(Screen[None]):
         self.labels = labels or (comparison.left, comparison.right)
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         c = self.comparison

@@ -49,7 +49,7 @@ class ContainersScreen(Screen[Optional[str]]):
         self.committed = ""
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         what = f"Containers using {self.image_label}" if self.image_id else "Containers (docker ps -a)"

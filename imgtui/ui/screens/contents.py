@@ -72,7 +72,7 @@ class ContentsScreen(Screen[None]):
         self._filter_timer: Timer | None = None
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(id="contents-summary", classes="screen-title")

@@ -88,7 +88,7 @@ class FileScreen(Screen[None]):
         """A target that exists, shown once: enter again replaces it."""
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="file-title", classes="screen-title")

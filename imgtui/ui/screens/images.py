@@ -180,7 +180,7 @@ class ImagesScreen(Screen[None]):
             stream.close()
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     # -- workers: every engine call happens in one of these threads ------------------------------------
     @work(

@@ -57,7 +57,7 @@ class InspectScreen(Screen[None]):
         self.match_index = -1
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(f"docker inspect {self.title_text}", classes="screen-title")

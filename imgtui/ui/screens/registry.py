@@ -121,7 +121,7 @@ class RegistryScreen(Screen[None]):
                                rest=(FOLLOW_DELAY, FOLLOW_DELAY), id="remote-chain")  # fmt: skip
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield self.status

@@ -26,7 +26,7 @@ class SearchScreen(Screen[Optional[str]]):
         self.results = results
 
     def action_run(self, name: str) -> None:
-        commands.run_key(self, name)
+        commands.run(self, name)
 
     def compose(self) -> ComposeResult:
         yield Static(
