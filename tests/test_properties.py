@@ -32,8 +32,10 @@ from imgtui.engine.reference import BadReference, problem, validate, validate_pu
 from imgtui.layers import Entry, Kind, LayerError, LayerIndex, analyze, commands_of, read_archive, read_layer
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.files import NotFound, file_from_archive, file_from_layer
+from imgtui.layers.model import COUNTED, Analysis, Change, parent_of
 from imgtui.layers.reading import normal_path
 from imgtui.layers.tarscan import Reader, TarError, scan
+from imgtui.layers.tree import FileTree, layer_changes
 from imgtui.registry import RegistryError
 from imgtui.registry.models import (
     DOCKER_LIST,
@@ -1012,3 +1014,71 @@ def test_the_cache_gives_back_a_layer_or_nothing(
         found = cache.get(layer.digest)
         assert found is None or all(type(e.size) is int and e.size >= 0 and isinstance(e.path, str)
                                     for e in found.entries)  # fmt: skip
+
+
+def eager_layer_tree(analysis: Analysis, index: int) -> FileTree:
+    """What layer_changes built before it made its nodes lazily: every node up front (the reference)."""
+    tree = FileTree()
+    own = {w.path: w.bytes for w in analysis.wasted if w.written_by == index}
+    taken: dict[str, int] = {
+        c.entry.path: 0 for c in analysis.layers[index].changes if c.change is Change.REMOVED
+    }
+    for w in analysis.wasted:
+        if w.hidden_by == index:
+            path = w.path
+            while path not in taken and path != "/":
+                path = parent_of(path)
+            if path in taken:
+                taken[path] += w.bytes
+    for changed in analysis.layers[index].changes:
+        tree.put(changed.entry, changed.change, index, own.get(changed.entry.path, 0))
+        if changed.change is Change.REMOVED:
+            tree.nodes[changed.entry.path].size = taken.get(changed.entry.path, 0)
+    return tree.finish()
+
+
+near_paths = st.lists(st.sampled_from(["a", "a-b", "a.b", "b", "a b"]), min_size=1, max_size=3).map("/".join)
+"""Paths that are often under one another, and names that sort between `a` and `a/…`."""
+
+
+@st.composite
+def near_layer_specs(draw: st.DrawFn) -> tuple[list[tuple[str, Entry]], list[str], list[str]]:
+    """A layer of such paths: files with paths under them, removed directories with entries under them."""
+    chosen = draw(st.lists(near_paths, max_size=14, unique_by=normal_path))
+    members = [draw(entries(p)) for p in chosen]
+    taken = {normal_path(p) for p in chosen}
+    whiteouts = draw(
+        st.lists(near_paths.filter(lambda p: normal_path(p) not in taken), max_size=3, unique_by=normal_path)
+    )
+    opaque = draw(st.lists(near_paths, max_size=1, unique_by=normal_path))
+    return members, [normal_path(w) for w in whiteouts], [normal_path(o) for o in opaque]
+
+
+@given(
+    st.lists(layer_specs() | near_layer_specs(), min_size=1, max_size=4),
+    st.sampled_from(["", "a", ".", "-", "é", "/", "b/"]),
+)
+def test_a_layer_tree_made_as_looked_at_is_the_tree_made_whole(
+    specs: list[tuple[list[tuple[str, Entry]], list[str], list[str]]], text: str
+) -> None:
+    """The contents view's tree of one layer (made lazily from the paths in order, with running sums) has
+    the nodes, sizes, wasted bytes, listings, filters and counts of the tree made node by node. If it broke,
+    `enter` on a layer would show a directory with the wrong size or wasted bytes, miss a file or list one
+    twice: paths like `/a`, `/a-b`, `/a/b` (`-` sorts before `/`), a file with paths under it, a removed
+    directory."""
+    layers = [expected_index(s, f"sha256:{n:064x}") for n, s in enumerate(specs)]
+    analysis = analyze("test/image:1", layers)
+    for index in range(len(layers)):
+        lazy, whole = layer_changes(analysis, index), eager_layer_tree(analysis, index)
+        assert set(lazy.nodes) == set(whole.nodes) and lazy.count() == whole.count()
+        fields = ("kind", "size", "change", "wasted", "layer", "target", "mode")
+        for path, node in whole.nodes.items():
+            made = lazy.nodes[path]
+            assert [getattr(made, f) for f in fields] == [getattr(node, f) for f in fields], path
+            assert lazy.has_children(path) == bool(node.children), path
+            for by_size in (False, True):
+                listed = [n.path for n in lazy.children(path, by_size)]
+                assert listed == [n.path for n in whole.children(path, by_size)], path
+        assert lazy.matching(text) == whole.matching(text)
+        for change in COUNTED:
+            assert lazy.of_change(change) == whole.of_change(change)

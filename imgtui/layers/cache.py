@@ -154,7 +154,8 @@ class LayerCache:
             if layer is None or len(codes) != len(layer.entries):
                 raise ValueError("the layer is gone, or another")
             removed = [Changed(e, Change.REMOVED) for e in _decode_entries(stored["removed"])]
-            return tuple(chain(removed, map(Changed, layer.entries, map(CODE_CHANGES.__getitem__, codes))))
+            changes = zip(layer.entries, map(CODE_CHANGES.__getitem__, codes))
+            return (*removed, *map(_changed, changes))
         except (KeyError, TypeError, ValueError) as exc:
             raise LayerError(
                 f"layer {diff_id.split(':')[-1][:12]} is no longer in the cache ({self.folder}): "
@@ -245,7 +246,8 @@ def _encode_entries(entries: Sequence[Entry]) -> dict[str, Any]:
         "kinds": "".join(KIND_CODES[e.kind] for e in entries),
         "sizes": [e.size for e in entries],
         "modes": [e.mode for e in entries],
-        "owners": [[e.uid, e.gid] for e in entries],
+        "uids": [e.uid for e in entries],
+        "gids": [e.gid for e in entries],
         "targets": {str(n): e.target for n, e in enumerate(entries) if e.target},
     }
 
@@ -262,24 +264,41 @@ def _decode(data: dict[str, Any]) -> LayerIndex:
 
 
 def _decode_entries(data: dict[str, Any]) -> tuple[Entry, ...]:
-    """Entries kept in columns; ValueError (or KeyError, TypeError) when the columns are something else."""
-    if type(data["paths"]) is not list:
-        raise ValueError("not a layer index")
-    count = len(data["paths"])
-    columns = (data["kinds"], data["sizes"], data["modes"], data["owners"])
-    if any(len(column) != count for column in columns) or not (
-        all(isinstance(p, str) for p in data["paths"])
-        and all(type(n) is int and n >= 0 for n in data["sizes"])
-        and all(type(n) is int for n in data["modes"])
-        and all(type(o) is list and len(o) == 2 and all(type(n) is int for n in o) for o in data["owners"])
-        and all(isinstance(t, str) for t in data["targets"].values())
+    """Entries kept in columns; ValueError (or KeyError, TypeError) when the columns are something else.
+    Each column is checked in one pass of C (`set(map(type, ...))`): opening a layer of 20,000 entries took
+    90 ms with a check per value in Python, most of a cached open."""
+    paths, sizes, modes = data["paths"], data["sizes"], data["modes"]
+    if "owners" in data:  # written before uids and gids had a column each
+        owners = data["owners"]
+        if type(owners) is not list or not set(map(type, owners)) <= {list} or not all(map(_pair, owners)):
+            raise ValueError("not a layer index")
+        uids, gids = [o[0] for o in owners], [o[1] for o in owners]
+    else:
+        uids, gids = data["uids"], data["gids"]
+    columns = (paths, sizes, modes, uids, gids)
+    count = len(paths) if type(paths) is list else -1
+    if (
+        any(type(column) is not list or len(column) != count for column in columns)
+        or type(data["kinds"]) is not str
+        or len(data["kinds"]) != count
+        or not set(map(type, paths)) <= {str}
+        or not set(map(type, chain(sizes, modes, uids, gids))) <= {int}
+        or min(sizes, default=0) < 0
+        or not set(map(type, data["targets"].values())) <= {str}
     ):
         raise ValueError("not a layer index")
     targets = [""] * count
     for n, target in data["targets"].items():
         targets[int(n)] = target
-    owners = data["owners"]
-    return tuple(
-        map(Entry, data["paths"], map(CODE_KINDS.__getitem__, data["kinds"]), data["sizes"], data["modes"],
-            [o[0] for o in owners], [o[1] for o in owners], targets)
-    )  # fmt: skip
+    kinds = map(CODE_KINDS.__getitem__, data["kinds"])
+    return tuple(map(_entry, zip(paths, kinds, sizes, modes, uids, gids, targets)))
+
+
+_entry = partial(tuple.__new__, Entry)
+_changed = partial(tuple.__new__, Changed)
+"""An Entry (or a Changed) of its fields in one call of C (a named tuple's own __new__ is a Python
+function: a third of the time to open a layer of 20,000 entries)."""
+
+
+def _pair(owner: list[Any]) -> bool:
+    return len(owner) == 2 and type(owner[0]) is int and type(owner[1]) is int

@@ -4,9 +4,12 @@ each with directory sizes summed, children listed by name or size, and a path fi
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate
 
-from imgtui.layers.model import Analysis, Change, Entry, Kind, parent_of
+from imgtui.layers.model import Analysis, Change, Changed, Entry, Kind, parent_of
 
 
 class Node:
@@ -29,6 +32,7 @@ class Node:
         self.target = ""
         self.mode = 0
         self.children: list[str] = []
+        """Paths of its children (a LayerTree leaves it empty: ask it, children() and has_children())."""
 
 
 class FileTree:
@@ -86,39 +90,28 @@ class FileTree:
         """A directory's children, directories first then by name, or biggest first; `only` keeps the
         paths a filter left (and the directories leading to them)."""
         found = [self.nodes[c] for c in self.nodes[path].children if only is None or c in only]
-        if by_size:
-            return sorted(found, key=lambda n: (-n.size, n.path))
-        return sorted(found, key=lambda n: (n.kind is not Kind.DIR, n.path))
+        return _ordered(found, by_size)
 
     def matching(self, text: str) -> set[str]:
         """Paths containing `text`, with every directory above them."""
-        wanted: set[str] = set()
-        for path in self.nodes:
-            if text in path:
-                while path not in wanted:
-                    wanted.add(path)
-                    path = parent_of(path)
-        return wanted
+        return _with_parents(p for p in self.nodes if text in p)
 
     def of_change(self, change: Change) -> set[str]:
-        wanted: set[str] = set()
-        for path, node in self.nodes.items():
-            if node.change is change:
-                while path not in wanted:
-                    wanted.add(path)
-                    path = parent_of(path)
-        return wanted
+        return _with_parents(p for p, node in self.nodes.items() if node.change is change)
 
     def count(self) -> int:
         return len(self.nodes) - 1
 
+    def has_children(self, path: str) -> bool:
+        return bool(self.nodes[path].children)
 
-def layer_changes(analysis: Analysis, index: int) -> FileTree:
+
+def layer_changes(analysis: Analysis, index: int) -> LayerTree:
     """What layer `index` added, modified and removed. A removed path's size is the bytes it took away
     (everything under a removed directory); directories sum only what the layer itself holds."""
-    tree = FileTree()
     wasted = _wasted_by_path(analysis, written_by=index)
-    removed = [c.entry.path for c in analysis.layers[index].changes if c.change is Change.REMOVED]
+    changes = analysis.layers[index].changes
+    removed = [c.entry.path for c in changes if c.change is Change.REMOVED]
     taken = dict.fromkeys(removed, 0)
     for w in analysis.wasted:
         if w.hidden_by == index:
@@ -127,11 +120,179 @@ def layer_changes(analysis: Analysis, index: int) -> FileTree:
                 path = parent_of(path)
             if path in taken:
                 taken[path] += w.bytes
-    for changed in analysis.layers[index].changes:
-        tree.put(changed.entry, changed.change, index, wasted.get(changed.entry.path, 0))
-        if changed.change is Change.REMOVED:
-            tree.nodes[changed.entry.path].size = taken.get(changed.entry.path, 0)
-    return tree.finish()
+    return LayerTree(changes, index, wasted, taken)
+
+
+class LayerTree(FileTree):
+    """A FileTree of what one layer changed, made as it is looked at: the changes sorted by path, with
+    running sums of the bytes and wasted bytes that count toward the directories above them, so that a
+    directory's figures are two subtractions and its children one pass over its own range (skipping each
+    subdirectory's range by bisection). Opening a layer of 20,000 files made 20,000 nodes before the first
+    could be shown (85 ms); this makes the few on screen.
+
+    The figures are FileTree.finish's: a directory sums its children, except that a removed path (its size
+    is the bytes it took away) and anything that is not a directory stop the sum at them (their own wasted
+    bytes still count above them)."""
+
+    def __init__(self, changes: Sequence[Changed], index: int, wasted: dict[str, int],
+                 taken: dict[str, int]) -> None:  # fmt: skip
+        self.index = index
+        self._taken = taken
+        last = {c.entry.path: c for c in changes}  # a path written twice: the later one stands
+        paths = sorted(last)
+        self._paths = paths
+        self._changes = found = [last[p] for p in paths]
+        self._own_wasted = wasted
+        # Every path with something under it (entries, and the directories made up above them)
+        above: set[str] = set()
+        for path in {p[: p.rfind("/")] or "/" for p in paths}:
+            while path not in above:
+                above.add(path)
+                path = path[: path.rfind("/")] or "/"
+        self._known = above.union(paths) | {"/"}
+        removed, directory = Change.REMOVED, Kind.DIR
+        sizes = [0 if c.change is removed or c.entry.kind is directory else c.entry.size for c in found]
+        hidden = [wasted.get(p, 0) for p in paths] if wasted else [0] * len(paths)
+        # A removed path or a non-directory with paths under it: those do not count above it.
+        self._stops = {
+            p
+            for p in above
+            if p in last and (last[p].change is removed or last[p].entry.kind is not directory)
+        }
+        for stop in self._stops:
+            lo, hi = self._range(stop)
+            sizes[lo:hi] = [0] * (hi - lo)
+            hidden[lo:hi] = [0] * (hi - lo)
+        self._size_sums = [0, *accumulate(sizes)]
+        self._wasted_sums = [0, *accumulate(hidden)]
+        self._made: dict[str, Node] = {}
+        self.nodes = _LazyNodes(self)  # type: ignore[assignment]
+
+    def _under_stop(self, path: str) -> bool:
+        while path != "/" and self._stops:
+            path = path[: path.rfind("/")] or "/"
+            if path in self._stops:
+                return True
+        return False
+
+    def _range(self, path: str) -> tuple[int, int]:
+        """The positions of the paths under `path` (all of them for the root)."""
+        if path == "/":
+            return (1 if self._paths and self._paths[0] == "/" else 0), len(self._paths)
+        return bisect_left(self._paths, path + "/"), bisect_left(self._paths, path + "0")  # "0" follows "/"
+
+    def node(self, path: str) -> Node | None:
+        node = self._made.get(path)
+        if node is not None or path not in self._known:
+            return node
+        at = bisect_left(self._paths, path)
+        changed = self._changes[at] if at < len(self._paths) and self._paths[at] == path else None
+        lo, hi = self._range(path)
+        if changed is None:
+            node = Node(path, Kind.DIR)
+        else:
+            entry = changed.entry
+            node = Node(path, entry.kind, entry.size if entry.kind is not Kind.DIR else 0)
+            node.change, node.layer, node.target, node.mode = (
+                changed.change,
+                self.index,
+                entry.target,
+                entry.mode,
+            )
+            node.wasted = self._own_wasted.get(path, 0)
+        if changed is not None and changed.change is Change.REMOVED:
+            node.size = self._taken.get(path, 0)
+        elif node.kind is Kind.DIR and hi > lo:
+            if self._under_stop(path):
+                self._finish_below(node, lo, hi)  # under a stop: its sums are its own
+            else:
+                node.size = self._size_sums[hi] - self._size_sums[lo]
+                node.wasted += self._wasted_sums[hi] - self._wasted_sums[lo]
+        self._made[path] = node
+        return node
+
+    def _finish_below(self, node: Node, lo: int, hi: int) -> None:
+        """A directory under a removed path or a file (seldom seen): summed the slow way, as FileTree does."""
+        tree = FileTree()
+        for path, changed in zip(self._paths[lo:hi], self._changes[lo:hi]):
+            tree.put(changed.entry, changed.change, self.index, self._own_wasted.get(path, 0))
+            if changed.change is Change.REMOVED:
+                tree.nodes[path].size = self._taken.get(path, 0)
+        below = tree.finish().nodes[node.path]  # made up by put() above what is under it
+        node.size = below.size
+        node.wasted += below.wasted
+
+    def has_children(self, path: str) -> bool:
+        lo, hi = self._range(path)
+        return hi > lo
+
+    def _child_paths(self, path: str) -> list[str]:
+        paths = self._paths
+        lo, hi = self._range(path)
+        prefix = len(path) + 1 if path != "/" else 1
+        found: dict[str, None] = {}
+        at = lo
+        while at < hi:
+            rest = paths[at][prefix:]
+            slash = rest.find("/")
+            if slash < 0:
+                found[paths[at]] = None
+                at += 1
+            else:
+                child = paths[at][: prefix + slash]
+                found[child] = None
+                at = bisect_left(paths, child + "0", at, hi)  # past everything under it
+        return list(found)
+
+    def children(self, path: str, by_size: bool = False, only: set[str] | None = None) -> list[Node]:
+        found = [self.node(c) for c in self._child_paths(path) if only is None or c in only]
+        return _ordered([n for n in found if n is not None], by_size)
+
+    def matching(self, text: str) -> set[str]:
+        return _with_parents(p for p in ("/", *self._paths) if text in p)
+
+    def of_change(self, change: Change) -> set[str]:
+        return _with_parents(p for p, c in zip(self._paths, self._changes) if c.change is change)
+
+    def count(self) -> int:
+        return len(self._known) - 1
+
+
+class _LazyNodes(Mapping[str, Node]):
+    """LayerTree's nodes by path, each made when first asked for."""
+
+    def __init__(self, tree: LayerTree) -> None:
+        self.tree = tree
+
+    def __getitem__(self, path: str) -> Node:
+        node = self.tree.node(path)
+        if node is None:
+            raise KeyError(path)
+        return node
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tree._known)
+
+    def __len__(self) -> int:
+        return len(self.tree._known)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.tree._known
+
+
+def _ordered(found: list[Node], by_size: bool) -> list[Node]:
+    if by_size:
+        return sorted(found, key=lambda n: (-n.size, n.path))
+    return sorted(found, key=lambda n: (n.kind is not Kind.DIR, n.path))
+
+
+def _with_parents(paths: Iterable[str]) -> set[str]:
+    wanted: set[str] = set()
+    for path in paths:
+        while path not in wanted:
+            wanted.add(path)
+            path = parent_of(path)
+    return wanted
 
 
 def filesystem_at(analysis: Analysis, index: int) -> FileTree:

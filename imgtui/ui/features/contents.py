@@ -13,7 +13,6 @@ from textual.message import Message
 from imgtui.engine import OutcomeLine, Tag
 from imgtui.engine.models import NONE, short_id
 from imgtui.engine.transfer import Progress
-from imgtui.layers import Analysis
 from imgtui.layers.compare import Comparison
 from imgtui.layers.files import from_archive_source
 from imgtui.layers.tree import Trees
@@ -33,7 +32,8 @@ class Contents(Feature):
 
     @dataclass
     class Read(Message):
-        analysis: Analysis
+        trees: Trees
+        """The analysis, with the tree of the layer to open at built (in the worker that read it)."""
         command: str
         """The created-by of the layer the cursor was on: the view opens at it."""
         image_id: str
@@ -66,7 +66,7 @@ class Contents(Feature):
         layer = view.layer_table.current
         command = layer.created_by if layer is not None else ""
         if self.last is not None and self.last[0] == tag.image.id and not self.last[1].failed:
-            self.post_message(self.Read(self.last[1].analysis, command, tag.image.id))
+            self.post_message(self.Read(self.last[1], command, tag.image.id))
             return
         stop = view.job_bar.begin(f"reading the layers of {tag.ref}")
         if stop is None:
@@ -86,12 +86,17 @@ class Contents(Feature):
 
         try:
             analysis = self.view.engine.analyze(tag.ref, report, stop.is_set, LayerCache())
+            trees = Trees(analysis)
+            try:  # the view opens with its tree built: one frame, not a "reading" frame and then the tree
+                trees.build("layer", analysis.layer_of(command))
+            except Exception:
+                pass  # the view builds it again, and says what went wrong
         except Cancelled:
             self.post_message(Outcome([OutcomeLine("info", f"Cancelled {what}")]))
             return
         finally:
             self.post_message(self.Ended())
-        self.post_message(self.Read(analysis, command, tag.image.id))
+        self.post_message(self.Read(trees, command, tag.image.id))
 
     # -- = : two images compared ----------------------------------------------------------------------
     def command_compare(self) -> None:
@@ -152,9 +157,9 @@ class Contents(Feature):
         self.view.job_bar.end()
 
     def on_contents_read(self, message: Read) -> None:
-        analysis = message.analysis
-        if self.last is None or self.last[1].analysis is not analysis:
-            self.last = (message.image_id, Trees(analysis))
+        analysis = message.trees.analysis
+        if self.last is None or self.last[1] is not message.trees:
+            self.last = (message.image_id, message.trees)
         engine, name = self.view.engine, message.image_id
         extract = from_archive_source(lambda: engine.save_stream(name), analysis.keys)
         self.app.push_screen(ContentsScreen(self.last[1], analysis.layer_of(message.command), extract))

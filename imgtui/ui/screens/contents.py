@@ -144,7 +144,7 @@ class ContentsScreen(Screen[None]):
             return
         children = files.children(node.data, self.by_size, self.only)
         for child in children[start : start + PAGE]:
-            if child.kind is Kind.DIR and child.children:
+            if child.kind is Kind.DIR and files.has_children(child.path):
                 node.add(self._label(child), data=child.path, allow_expand=True)
             else:
                 node.add_leaf(self._label(child), data=child.path)

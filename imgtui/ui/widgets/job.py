@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 
 from imgtui.engine.transfer import Progress
 from imgtui.ui import format as fmt
+
+SHOWN_AFTER = 0.25
+"""Seconds a job runs before the bar shows: one that ends sooner (layers read from the cache) costs no
+layout pass of the screen for a bar seen for a frame."""
 
 
 class JobBar(Horizontal):
@@ -25,6 +31,9 @@ class JobBar(Horizontal):
         self.layer_states: dict[str, str] = {}
         self.started = time.monotonic()
         self._stop: threading.Event | None = None
+        self._appear: Timer | None = None
+        self.progressed = False
+        """Progress came in since the job started (the bar then shows it, not the job's name)."""
 
     @property
     def busy(self) -> bool:
@@ -55,12 +64,23 @@ class JobBar(Horizontal):
 
     def start(self, what: str) -> None:
         self.layer_states = {}
+        self.progressed = False
         self.started = time.monotonic()
-        self.label.update(f"{what} … (x cancels)")
-        self.bar.update(total=None, progress=0)
+        if self._appear is not None:
+            self._appear.stop()
+        self._appear = self.set_timer(SHOWN_AFTER, partial(self._show_running, what))
+
+    def _show_running(self, what: str) -> None:
+        """The job has run for SHOWN_AFTER: the bar shows (its text set only now: a label updated while
+        hidden still costs the screen a layout pass)."""
+        self._appear = None
+        if not self.progressed:
+            self.label.update(f"{what} … (x cancels)")
+            self.bar.update(total=None, progress=0)
         self.add_class("running")
 
     def show(self, p: Progress) -> None:
+        self.progressed = True
         if p.layer:
             self.layer_states[p.layer] = p.status
             counts: dict[str, int] = {}
@@ -76,4 +96,7 @@ class JobBar(Horizontal):
             self.bar.update(total=p.total, progress=min(p.done, p.total))
 
     def stop(self) -> None:
+        if self._appear is not None:
+            self._appear.stop()
+            self._appear = None
         self.remove_class("running")
