@@ -24,34 +24,32 @@ def _tar(members: list[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
-def image_archive(names: list[str], created: datetime, content: int, arch: str = "amd64") -> bytes:
-    """An archive of one image: one layer holding `/data`, `content` random bytes (random: its compressed
-    copy on the containerd store is as big), created at `created`, with these RepoTags (none: dangling)."""
+def image_archive(names: list[str], created: datetime, content: int) -> tuple[bytes, str]:
+    """An archive of one image, and its ID: one layer holding `/data`, `content` random bytes (random: its
+    compressed copy on the containerd store is as big), created at `created`, with these RepoTags (none:
+    dangling)."""
     layer = _tar([("data", os.urandom(content))])
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     stamp = created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     config = json.dumps({
-        "architecture": arch, "os": "linux", "created": stamp,
+        "architecture": "amd64", "os": "linux", "created": stamp,
         "config": {"Cmd": ["/data"]},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created": stamp, "created_by": f"made for a cleanup test ({content} bytes)"}],
     }).encode()  # fmt: skip
-    config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = json.dumps([{"Config": config_name, "RepoTags": names or None, "Layers": ["l/layer.tar"]}])
-    return _tar([("l/layer.tar", layer), (config_name, config), ("manifest.json", manifest.encode())])
+    digest = hashlib.sha256(config).hexdigest()
+    manifest = json.dumps([{"Config": f"{digest}.json", "RepoTags": names or None,
+                            "Layers": ["l/layer.tar"]}])  # fmt: skip
+    archive = _tar([("l/layer.tar", layer), (f"{digest}.json", config), ("manifest.json", manifest.encode())])
+    return archive, f"sha256:{digest}"
 
 
 def make_image(
     api: docker.APIClient, names: list[str], days_old: float, content: int, now: datetime | None = None
 ) -> str:
-    """Load such an image; returns its ID."""
-    when = (now or datetime.now(timezone.utc)) - timedelta(days=days_old)
-    archive = image_archive(names, when, content)
-    config_id = "sha256:" + hashlib.sha256(
-        tarfile.open(fileobj=io.BytesIO(archive)).extractfile(  # type: ignore[union-attr]
-            json.loads(tarfile.open(fileobj=io.BytesIO(archive)).extractfile("manifest.json").read())[0]["Config"]  # type: ignore[union-attr]
-        ).read()
-    ).hexdigest()
+    """Load such an image, made `days_old` days before `now`; returns its ID."""
+    archive, image_id = image_archive(names, (now or datetime.now(timezone.utc)) - timedelta(days=days_old),
+                                      content)  # fmt: skip
     for _ in api.load_image(archive):
         pass
-    return config_id
+    return image_id
