@@ -68,7 +68,7 @@ def test_unused_days_fall_back_to_created_time_and_say_so() -> None:
     )
     # A use seen by imgtui 2 days ago keeps it, and the plan says when.
     used = make_plan(state([V8, V9, V10]), Policy(unused_days=30), {V8.id: NOW - 2 * DAY}, NOW)
-    assert used.items == () and ("app:v8", "used within 30 days (last used 2 days ago)") in {
+    assert used.items == () and ("app:v8", "within 30 days of its last use (last used 2 days ago)") in {
         (k.name, k.why) for k in used.kept
     }
 

@@ -270,7 +270,8 @@ def _judge(
     if policy.keep is not None and rank <= policy.keep:
         return f"among the newest {policy.keep} of {repo} (#{rank})", None
     if policy.unused_days is not None and idle <= policy.unused_days * DAY:
-        return f"used within {policy.unused_days:g} days ({used_text})", None
+        since = "its creation" if used_text.startswith("last used: unknown") else "its last use"
+        return f"within {policy.unused_days:g} days of {since} ({used_text})", None
     parts = []
     if policy.keep is not None:
         parts.append(f"not among the newest {policy.keep} of {repo} (#{rank})")

@@ -45,8 +45,12 @@ def plan_lines(plan: Plan) -> list[str | Text]:
     for skip in plan.skipped:
         names = ", ".join(skip.names) or "<none>"
         lines.append(Text(f"skip {skip.image.short_id}  {names}: {skip.why}", style="yellow"))
-    if plan.kept:
-        lines.append(f"{fmt.count(len(plan.kept), 'name')} kept (protected, newest, or used recently)")
+    protected = [k for k in plan.kept if k.why.startswith("protected")]
+    for kept in plan.kept:
+        if kept not in protected:
+            lines.append(Text(f"keep {kept.name}: {kept.why}", style="dim"))
+    if protected:
+        lines.append(Text(f"{fmt.count(len(protected), 'name')} protected", style="dim"))
     lines.append(Text(plan.summary(), style="bold"))
     return lines
 
