@@ -200,6 +200,10 @@ def test_clean_cli_dry_run_json_then_yes(
     assert plain.returncode == 0 and plain.stdout.endswith(
         "Nothing was removed: pass --yes to apply this plan.\n"
     )
+    assert plain.stdout.startswith(
+        f"Cleanup of {docker_host}: remove dangling images, and names whose image is not among the newest 1 "
+        "of its repository and was unused for more than 30 days; never names matching *:stable "
+    )
     assert f"delete {ids['v8'][7:19]}  {p}/app:v8  (frees " in plain.stdout
     assert (
         f"skip   {ids['web1'][7:19]}  {p}/web:1  (used by container {aged.container} (created))"
@@ -280,7 +284,7 @@ async def test_cleanup_dialog_uses_last_used_times_seen_live(
         box = app.screen  # type: ignore[attr-defined]
         text = box.shown_text
         assert box.title_text == "Clean up?"
-        assert f"delete {ids['dangling'][7:19]}  <none> {ids['dangling'][7:19]}" in text
+        assert f"delete {ids['dangling'][7:19]}  <none>  (frees " in text
         assert f"keep {p}/app:v8: within 30 days of its last use (last used today)" in text
         assert f"delete {ids['v8'][7:19]}" not in text
         assert f"skip {ids['web1'][7:19]}  {p}/web:1: used by container {aged.container} (created)" in text

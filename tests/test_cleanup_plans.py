@@ -133,6 +133,18 @@ def test_until_free_takes_least_recently_used_first_and_says_when_short() -> Non
     assert short.summary().endswith("; 7 kB (7000 bytes) short of --until-free: nothing more may be removed")
 
 
+def test_a_policy_says_what_it_does_in_one_line() -> None:
+    assert Policy().describe() == "remove dangling images"
+    assert Policy(keep=3, unused_days=30, protect=("*:latest", "postgres"), until_free=10**10).describe() == (
+        "remove dangling images, and names whose image is not among the newest 3 of its repository and was "
+        "unused for more than 30 days; never names matching *:latest postgres; then the least recently used "
+        "images until 10 GB is freed"
+    )
+    assert Policy(unused_days=7.5).describe() == (
+        "remove dangling images, and names whose image was unused for more than 7.5 days"
+    )
+
+
 def test_policy_file_and_its_mistakes(tmp_path: Path) -> None:
     path = tmp_path / "policy.json"
     path.write_text(

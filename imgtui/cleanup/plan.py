@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import humanize
 from docker import APIClient
 
-from imgtui.cleanup.policy import Policy
+from imgtui.cleanup.policy import Policy, size
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import NONE, Image, OutcomeLine, split_name
 from imgtui.engine.removal import EngineState, PlanChanged, engine_lines
@@ -44,7 +43,7 @@ class Item:
 
     @property
     def label(self) -> str:
-        return ", ".join(self.untag) or f"{NONE} {self.image.short_id}"
+        return ", ".join(self.untag) or NONE
 
 
 @dataclass(frozen=True)
@@ -135,10 +134,6 @@ class Plan:
             "estimate": self.about,
             "short_by_bytes": self.short_by,
         }
-
-
-def size(n: int) -> str:
-    return humanize.naturalsize(n, format="%.3g").replace(" Bytes", " B").replace(" Byte", " B")
 
 
 def _iso(when: float | None) -> str | None:

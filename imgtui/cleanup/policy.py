@@ -17,6 +17,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import humanize
+
 from imgtui.engine.models import split_name
 
 KEYS = ("keep", "unused_days", "protect", "until_free")
@@ -66,26 +68,29 @@ class Policy:
         return None
 
     def describe(self) -> str:
-        """The policy in one line."""
-        parts = ["dangling images"]
+        """The policy in one line: `remove dangling images, and names whose image is …`."""
+        text = "remove dangling images"
+        rules = []
         if self.keep is not None:
-            parts.append(f"tags past the newest {self.keep} images of each repository")
+            rules.append(f"is not among the newest {self.keep} of its repository")
         if self.unused_days is not None:
-            joined = " and " if self.keep is not None else ""
-            if joined:
-                parts[-1] += f" unused for more than {self.unused_days:g} days"
-            else:
-                parts.append(f"images unused for more than {self.unused_days:g} days")
-        text = "remove " + ", ".join(parts)
+            rules.append(f"was unused for more than {self.unused_days:g} days")
+        if rules:
+            text += ", and names whose image " + " and ".join(rules)
         if self.protect:
-            text += "; never names matching " + ", ".join(self.protect)
+            text += "; never names matching " + " ".join(self.protect)
         if self.until_free is not None:
-            text += f"; then least recently used images until {self.until_free} bytes are freed"
+            text += f"; then the least recently used images until {size(self.until_free)} is freed"
         return text
 
     def to_json(self) -> dict[str, Any]:
         return {"keep": self.keep, "unused_days": self.unused_days, "protect": list(self.protect),
                 "until_free": self.until_free}  # fmt: skip
+
+
+def size(n: int) -> str:
+    """Decimal units, three significant digits, as imgtui shows sizes everywhere: 33 kB, 1.5 GB."""
+    return humanize.naturalsize(n, format="%.3g").replace(" Bytes", " B").replace(" Byte", " B")
 
 
 def parse_size(value: str, what: str = "size") -> int:
