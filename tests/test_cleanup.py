@@ -288,9 +288,8 @@ async def test_cleanup_dialog_uses_last_used_times_seen_live(
         assert f"keep {p}/app:v8: within 30 days of its last use (last used today)" in text
         assert f"delete {ids['v8'][7:19]}" not in text
         assert f"skip {ids['web1'][7:19]}  {p}/web:1: used by container {aged.container} (created)" in text
-        summary = text.splitlines()[-2]
         if store == "classic":
-            assert summary == "1 image to delete, frees 3 kB (3000 bytes); 1 image skipped"
+            assert "1 image to delete, frees 3 kB (3000 bytes); 1 image skipped" in text.splitlines()[2:4]
         await pilot.press("y")
 
         def applied() -> bool:

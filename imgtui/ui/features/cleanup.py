@@ -32,15 +32,18 @@ class Answer(str, Enum):
 
 
 def plan_lines(plan: Plan) -> list[str | Text]:
-    """The preview, as the dialog shows it."""
+    """The preview, as the dialog shows it: the totals first (seen at once at 80x24), then each image."""
     about = "about " if plan.about else ""
-    lines: list[str | Text] = [Text(f"Policy: {plan.policy.describe()}", style="dim")]
+    lines: list[str | Text] = [
+        Text(f"Policy: {plan.policy.describe()}", style="dim"),
+        Text(plan.summary(), style="bold"),
+    ]
     for item in plan.items:
         verb = "delete" if item.deletes else "untag"
         frees = f"frees {about}{fmt.size(item.freed)}" if item.deletes else "frees nothing"
         lines.append(Text(f"{verb} {item.image.short_id}  {item.label}  ({frees})", style="bold"))
         lines += [f"  {reason}" for reason in item.reasons]
-        if item.reasons != ("dangling image",) or "unknown" in item.last_used:
+        if not any(item.last_used in reason for reason in item.reasons):
             lines.append(f"  {item.last_used}")
     for skip in plan.skipped:
         names = ", ".join(skip.names) or "<none>"
@@ -51,7 +54,6 @@ def plan_lines(plan: Plan) -> list[str | Text]:
             lines.append(Text(f"keep {kept.name}: {kept.why}", style="dim"))
     if protected:
         lines.append(Text(f"{fmt.count(len(protected), 'name')} protected", style="dim"))
-    lines.append(Text(plan.summary(), style="bold"))
     return lines
 
 
