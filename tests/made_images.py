@@ -47,9 +47,11 @@ def image_archive(names: list[str], created: datetime, content: int) -> tuple[by
 def make_image(
     api: docker.APIClient, names: list[str], days_old: float, content: int, now: datetime | None = None
 ) -> str:
-    """Load such an image, made `days_old` days before `now`; returns its ID."""
-    archive, image_id = image_archive(names, (now or datetime.now(timezone.utc)) - timedelta(days=days_old),
-                                      content)  # fmt: skip
-    for _ in api.load_image(archive):
-        pass
-    return image_id
+    """Load such an image, made `days_old` days before `now`; returns its ID as the engine gives it (the
+    config's digest on the classic store, the manifest's on the containerd store)."""
+    archive, config_id = image_archive(names, (now or datetime.now(timezone.utc)) - timedelta(days=days_old),
+                                       content)  # fmt: skip
+    said = "".join(str(line.get("stream") or "") for line in api.load_image(archive))
+    loaded = [line.split(":", 1)[1].strip() for line in said.splitlines() if line.startswith("Loaded image")]
+    ref = names[0] if names else (loaded[0] if loaded else config_id)
+    return str(api.inspect_image(ref)["Id"])

@@ -14,7 +14,7 @@ from textual import work
 from textual.message import Message
 
 from imgtui.cleanup import Plan, Policy, UsageLog, plan_for, run_plan, used_ref
-from imgtui.engine import EngineEvent, OutcomeLine, PlanChanged
+from imgtui.engine import EngineError, EngineEvent, OutcomeLine, PlanChanged
 from imgtui.ui import format as fmt
 from imgtui.ui.coalesce import Coalesced
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
@@ -105,7 +105,10 @@ class Cleanup(Feature):
             return
         refs, self._unresolved = self._unresolved, []
         for ref, when in refs:
-            image = self.view.engine.inspect_image(ref)
+            try:
+                image = self.view.engine.inspect_image(ref)
+            except EngineError:
+                continue  # the engine went away (the status line says so): that use is lost, nothing else
             if image is not None:
                 usage.note(image.id, when)
         try:
