@@ -229,6 +229,35 @@ def test_clean_cli_dry_run_json_then_yes(
     assert again.returncode == 0 and "Nothing to remove; 1 image skipped." in again.stdout
 
 
+def test_clean_cli_until_free_takes_the_least_recently_used(
+    docker_host: str, api: docker.APIClient, aged: Aged, tmp_path: Path, store: str
+) -> None:
+    """docuum's way: after the dangling image (3,000 bytes), the least recently used image that may go
+    (v8, 45 days; v9 has a protected name) is enough for 25 kB; v10 and web:2 stay. Asked for 1 GB, it
+    takes every image it may, passes web:1 (a container uses it) and says how far short it is."""
+    p, ids = aged.prefix, aged.ids
+    path = policy_file(tmp_path, aged)
+    dry = clean("--policy", str(path), "--until-free", "25kB", "--dry-run", "--json", docker_host=docker_host)
+    assert dry.returncode == 0, dry.stderr
+    body = json.loads(dry.stdout)
+    assert [(i["image"], i["names"], i["reasons"]) for i in body["items"]] == [
+        (ids["dangling"], [], ["dangling image"]),
+        (ids["v8"], [f"{p}/app:v8"],
+         ["least recently used (last used: unknown, created 45 days ago), to free 25 kB"]),
+    ]  # fmt: skip
+    assert body["policy"]["until_free"] == 25_000 and body["short_by_bytes"] == 0
+    assert body["skipped"] == [], "web:1's turn never came"
+    if store == "classic":
+        assert body["freed_bytes"] == 33_000
+    short = clean("--policy", str(path), "--until-free", "1GB", "--dry-run", docker_host=docker_host)
+    assert short.returncode == 0
+    if store == "classic":
+        assert (
+            "frees 44 kB (44000 bytes); 1 image skipped; 1 GB (999956000 bytes) short of --until-free"
+            in short.stdout
+        )
+
+
 def test_clean_cli_waits_for_no_one_when_locked(
     docker_host: str, api: docker.APIClient, aged: Aged, tmp_path: Path
 ) -> None:

@@ -228,7 +228,6 @@ def make_plan(
             image
             for image in state.images.values()
             if image.id not in done
-            and image.id not in users
             and not state.children.get(image.id)
             and not any(policy.protected_by(n) for n in image.names)
             and not (
@@ -237,10 +236,16 @@ def make_plan(
             )
         ]
         candidates.sort(key=lambda i: (last_used(i, uses), i.created, i.id))
+        passed = {s.image.id for s in skipped}
         for image in candidates:
             if freed >= policy.until_free:
                 break
             used_text = last_used_text(image, uses, now)
+            if image.id in users:  # its turn came, but a container uses it: said, and the next one goes
+                if image.id not in passed:
+                    why = "used by container " + ", ".join(sorted(users[image.id]))
+                    skipped.append(Skipped(image, image.names, why))
+                continue
             reason = f"least recently used ({used_text}), to free {size(policy.until_free)}"
             items.append(Item(image, image.names, True, (reason,), state.unique.get(image.id, 0), used_text))
             kept = [k for k in kept if k.name not in image.names]
