@@ -333,3 +333,20 @@ async def test_cleanup_dialog_uses_last_used_times_seen_live(
         if store == "classic":
             assert log[-1] == "Reclaimed 3 kB (3000 bytes); the plan said 3000 bytes"
     assert exists(api, ids["v8"]) and not exists(api, ids["dangling"])
+
+
+async def test_the_policy_form_says_what_is_wrong(app_for: Callable[[], object]) -> None:
+    """A bad field is one sentence in the form, which stays open; escape leaves without a plan."""
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.images.loaded)  # type: ignore[attr-defined]
+        await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, PolicyDialog))  # type: ignore[attr-defined]
+        await pilot.press("x", "enter")
+        form = app.screen  # type: ignore[attr-defined]
+        assert isinstance(form, PolicyDialog) and form.error == "keep: 'x' is not a whole number"
+        await pilot.press("backspace", "tab", "tab", "tab", *"9XB", "enter")
+        assert form.error == "until free: '9XB' is not a size (like 10GB or 1.5GiB)"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (PolicyDialog, ChoiceDialog))  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ class Cleanup(Feature):
         """The policy last previewed (the form starts from it); the default: dangling images only."""
         self.usage: UsageLog | None = None
         self._unresolved: list[tuple[str, float]] = []
-        self._save = Coalesced(self, lambda: SAVE_DELAY, self.save_usage)
+        self._save = Coalesced(self, lambda: SAVE_DELAY, self._flush_usage)
         self._save_failed = False
 
     def on_mount(self) -> None:
@@ -98,12 +98,15 @@ class Cleanup(Feature):
             self._unresolved.append((ref, event.time))  # a pull or load not listed yet: asked in the worker
         self._save.request()
 
+    def _flush_usage(self) -> None:
+        refs, self._unresolved = self._unresolved, []  # here, in the thread that adds to it
+        self.save_usage(refs)
+
     @work(thread=True, group="usage", exit_on_error=False, description="Keeping last-used times")
-    def save_usage(self) -> None:
+    def save_usage(self, refs: list[tuple[str, float]]) -> None:
         usage = self.usage
         if usage is None:
             return
-        refs, self._unresolved = self._unresolved, []
         for ref, when in refs:
             try:
                 image = self.view.engine.inspect_image(ref)
