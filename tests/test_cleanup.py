@@ -232,29 +232,46 @@ def test_clean_cli_dry_run_json_then_yes(
 def test_clean_cli_until_free_takes_the_least_recently_used(
     docker_host: str, api: docker.APIClient, aged: Aged, tmp_path: Path, store: str
 ) -> None:
-    """docuum's way: after the dangling image (3,000 bytes), the least recently used image that may go
-    (v8, 45 days; v9 has a protected name) is enough for 25 kB; v10 and web:2 stay. Asked for 1 GB, it
-    takes every image it may, passes web:1 (a container uses it) and says how far short it is."""
+    """docuum's way, asked for one byte more than the dangling image frees: the least recently used image
+    that may go comes next (v8, 45 days; v9 has a protected name), and that is enough; v10 and web:2 stay.
+    Asked for 1 GB, it takes every image it may, passes web:1 (a container uses it) and says how far short
+    it is."""
+    from imgtui.cleanup.policy import size
+
     p, ids = aged.prefix, aged.ids
     path = policy_file(tmp_path, aged)
-    dry = clean("--policy", str(path), "--until-free", "25kB", "--dry-run", "--json", docker_host=docker_host)
+    dangling = json.loads(clean("--policy", str(path), "--dry-run", "--json", docker_host=docker_host).stdout)
+    assert [i["image"] for i in dangling["items"]] == [ids["dangling"]]
+    wanted = dangling["freed_bytes"] + 1
+    dry = clean(
+        "--policy", str(path), "--until-free", str(wanted), "--dry-run", "--json", docker_host=docker_host
+    )
     assert dry.returncode == 0, dry.stderr
     body = json.loads(dry.stdout)
     assert [(i["image"], i["names"], i["reasons"]) for i in body["items"]] == [
         (ids["dangling"], [], ["dangling image"]),
         (ids["v8"], [f"{p}/app:v8"],
-         ["least recently used (last used: unknown, created 45 days ago), to free 25 kB"]),
+         [f"least recently used (last used: unknown, created 45 days ago), to free {size(wanted)}"]),
     ]  # fmt: skip
-    assert body["policy"]["until_free"] == 25_000 and body["short_by_bytes"] == 0
+    assert body["policy"]["until_free"] == wanted and body["short_by_bytes"] == 0
     assert body["skipped"] == [], "web:1's turn never came"
     if store == "classic":
-        assert body["freed_bytes"] == 33_000
-    short = clean("--policy", str(path), "--until-free", "1GB", "--dry-run", docker_host=docker_host)
+        assert wanted == 3001 and body["freed_bytes"] == 33_000
+    short = clean(
+        "--policy", str(path), "--until-free", "1GB", "--dry-run", "--json", docker_host=docker_host
+    )
+    body = json.loads(short.stdout)
     assert short.returncode == 0
+    assert [i["image"] for i in body["items"]] == [ids["dangling"], ids["v8"], ids["web2"], ids["v10"]]
+    assert body["skipped"] == [{"image": ids["web1"], "names": [f"{p}/web:1"],
+                                "reason": f"used by container {aged.container} (created)"}]  # fmt: skip
+    assert body["short_by_bytes"] == 10**9 - body["freed_bytes"]
+    if store == "classic":
+        assert body["freed_bytes"] == 44_000
+    text = clean("--policy", str(path), "--until-free", "1GB", "--dry-run", docker_host=docker_host).stdout
     if store == "classic":
         assert (
-            "frees 44 kB (44000 bytes); 1 image skipped; 1 GB (999956000 bytes) short of --until-free"
-            in short.stdout
+            "frees 44 kB (44000 bytes); 1 image skipped; 1 GB (999956000 bytes) short of --until-free" in text
         )
 
 
