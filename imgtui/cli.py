@@ -14,6 +14,8 @@ unix:///var/run/docker.sock. ssh:// hosts use your ssh client.
 
 `imgtui analyze IMAGE|ARCHIVE [--json FILE] [--ci]` prints what is inside an image's layers and what they
 waste, without the TUI (imgtui analyze --help).
+`imgtui clean [--keep N] [--unused-days D] [--protect PATTERN] [--dry-run | --yes]` removes images by a
+policy, for cron and systemd timers (imgtui clean --help).
 
 No engine on this machine? `python -m imgtui.sandbox demo` starts a private one with demo images.
 Keys: tab moves between panes, enter opens, / filters, r reloads, R browses a registry, ? lists every key,
@@ -52,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from imgtui.analyze_cli import main as analyze
 
         return analyze(given[1:])
+    if given[:1] == ["clean"]:
+        from imgtui.clean_cli import main as clean
+
+        return clean(given[1:])
     args = build_parser().parse_args(given)
     from imgtui.engine import Engine, EngineUnavailable
 

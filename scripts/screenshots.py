@@ -21,6 +21,7 @@ from imgtui.sandbox import Sandbox, default_state
 from imgtui.sandbox.seed import run_and_commit, seed
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
+from imgtui.ui.dialogs.policy import PolicyDialog
 from imgtui.ui.screens.compare import CompareScreen
 from imgtui.ui.screens.contents import ContentsScreen
 from imgtui.ui.screens.registry import RegistryScreen
@@ -107,6 +108,14 @@ async def outcome(pilot: Pilot[None], app: ImgtuiApp) -> None:
 
 async def prune(pilot: Pilot[None], app: ImgtuiApp) -> None:
     await pilot.press("D")
+    await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+
+
+async def cleanup_plan(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """C: keep the newest image of each repository, protect busybox; the plan."""
+    await pilot.press("C")
+    await until(pilot, lambda: isinstance(app.screen, PolicyDialog))
+    await pilot.press("1", "tab", "tab", *"busybox", "enter")
     await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
 
 
@@ -203,6 +212,7 @@ async def main() -> None:
     await shoot(host, "remove-refused.svg", (100, 30), refused)
     await shoot(host, "outcome-log.svg", (120, 36), outcome)
     await shoot(host, "prune.svg", (100, 30), prune)
+    await shoot(host, "cleanup.svg", (100, 30), cleanup_plan)
     platform = f"multi@{_platform_digest(box.registry, 'arm64')}"  # the arm64 row of base/os:multi
     await shoot(host, "registry.svg", (120, 36), in_registry(box.registry, "base/os", platform))
     await shoot(host, "registry-delete.svg", (120, 36), in_registry(box.registry, "team/tools", "v2", "d"))

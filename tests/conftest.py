@@ -63,7 +63,14 @@ def _no_user_engine() -> Iterator[None]:
     for key in saved:
         del os.environ[key]
     os.environ["DOCKER_HOST"] = "unix:///nonexistent/imgtui-tests-must-not-use-this.sock"
+    # Last-used times and cleanup locks (imgtui/cleanup/state.py) go to a folder of the session's own.
+    state_was = os.environ.get("IMGTUI_STATE")
+    os.environ["IMGTUI_STATE"] = tempfile.mkdtemp(prefix="imgtui-state-", dir="/tmp")
     yield
+    if state_was is None:
+        os.environ.pop("IMGTUI_STATE", None)
+    else:
+        os.environ["IMGTUI_STATE"] = state_was
     os.environ.pop("DOCKER_HOST", None)
     os.environ.update(saved)
 

@@ -82,6 +82,8 @@ COMMANDS: tuple[Command, ...] = (
             "removal", "Remove", "Remove"),
     Command("prune", "D", IM, "prune dangling images (or, from its dialog, every unused image)",
             "removal", "Prune", "Prune"),
+    Command("cleanup", "C", IM, "clean up by a policy: keep the newest N, remove unused, protect names "
+            "(a preview first)", "cleanup", palette="Clean up by a policy"),
     Command("tag", "t", IM, "tag: give the selected image another name", "naming", "Tag", "Tag"),
     Command("inspect", "i", IM, "inspect the selected image as a tree", "inspection", "Inspect",
             "Inspect"),

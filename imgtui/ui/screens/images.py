@@ -34,6 +34,7 @@ from imgtui.ui import commands
 from imgtui.ui import format as fmt
 from imgtui.ui.coalesce import Coalesced
 from imgtui.ui.commands import Where
+from imgtui.ui.features.cleanup import Cleanup
 from imgtui.ui.features.containers import Containers
 from imgtui.ui.features.contents import Contents
 from imgtui.ui.features.inspection import Inspection
@@ -80,9 +81,9 @@ HISTORY_DELAY = 0.08
 than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
 RELIST_OVER = 50
 """More images touched than this at once: one list request beats an inspect each."""
-FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries, Contents)
+FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries, Contents, Cleanup)
 FEATURE_IDS = {Removal: "removal", Naming: "naming", Inspection: "inspection", Containers: "containers",
-               Jobs: "jobs", Registries: "registry", Contents: "contents"}  # fmt: skip
+               Jobs: "jobs", Registries: "registry", Contents: "contents", Cleanup: "cleanup"}  # fmt: skip
 """Each feature's id: the `handler` of its commands in imgtui/ui/commands.py."""
 
 
@@ -292,6 +293,7 @@ class ImagesScreen(Screen[None]):
             return
         if message.event.type == "container" and isinstance(self.app.screen, ContainersScreen):
             self._containers.request()
+        self.query_one(Cleanup).event_seen(message.event)
         ref = message.event.touched_image
         if ref is None:
             return
