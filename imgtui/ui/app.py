@@ -4,6 +4,7 @@ is the one place where a worker's error becomes a sentence for the user."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -40,6 +42,16 @@ class ImgtuiApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "imgtui"
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux and macOS the one that sends only what changed on
+        screen (ui/terminal.py). IMGTUI_SEND_ALL=1 sends every frame whole, as Textual does."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and not os.environ.get("IMGTUI_SEND_ALL"):
+            from imgtui.ui.terminal import FilteringDriver
+
+            return FilteringDriver
+        return driver
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.EVERYWHERE)  # type: ignore[assignment]
 
     def __init__(
