@@ -52,6 +52,7 @@ class ImgtuiApp(App[None]):
 
             return FilteringDriver
         return driver
+
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.EVERYWHERE)  # type: ignore[assignment]
 
     def __init__(
