@@ -33,6 +33,7 @@ class Terminal:
         self.fd, self.process = fd, process
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
+        self.first = b""
 
     def read(self, quiet: float = 0.8, most: float = 20.0) -> bytes:
         """Everything written until `quiet` seconds pass with nothing."""
@@ -66,11 +67,11 @@ class Terminal:
 
 
 @contextmanager
-def imgtui(docker_host: str, send_all: bool = False) -> Iterator[Terminal]:
+def imgtui(docker_host: str, send_all: bool = False, **environ: str) -> Iterator[Terminal]:
     fd, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "IMGTUI_SEND"))}
-    env.update(DOCKER_HOST=docker_host, TERM="xterm-256color")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "IMGTUI_SEND", "NO_COLOR"))}
+    env.update({"DOCKER_HOST": docker_host, "TERM": "xterm-256color", **environ})
     if send_all:
         env["IMGTUI_SEND_ALL"] = "1"
     process = subprocess.Popen([sys.executable, "-m", "imgtui"], stdin=child, stdout=child, stderr=child,
@@ -78,7 +79,7 @@ def imgtui(docker_host: str, send_all: bool = False) -> Iterator[Terminal]:
     os.close(child)
     terminal = Terminal(fd, process)
     try:
-        terminal.read(quiet=3.0, most=60.0)
+        terminal.first = terminal.read(quiet=3.0, most=60.0)
         yield terminal
     finally:
         process.send_signal(signal.SIGTERM)
@@ -142,6 +143,48 @@ def unaged(text: str) -> str:
     """A row's text without its relative times (the two runs are seconds apart: "a second ago", "11
     seconds ago") and with runs of spaces as one."""
     return re.sub(r"\s+", " ", re.sub(r"(\d+|an?) (second|minute|hour)s? ago", "(age)", text))
+
+
+COLOURS = re.compile(rb"\x1b\[([0-9;]*)m")
+
+
+def colours(data: bytes) -> set[str]:
+    """The colour codes of every style sequence written: 30-37/40-47 and 90-97/100-107 (16 colours),
+    38;5;N / 48;5;N (256), 38;2;R;G;B (truecolor); 39 and 49 are the terminal's own."""
+    found = set()
+    for match in COLOURS.finditer(data):
+        codes = match.group(1).decode().split(";")
+        n = 0
+        while n < len(codes):
+            code = codes[n]
+            if code in ("38", "48"):
+                width = 3 if codes[n + 1] == "5" else 5
+                found.add(";".join(codes[n : n + width]))
+                n += width
+                continue
+            if code and (30 <= int(code) <= 37 or 40 <= int(code) <= 47 or 90 <= int(code) <= 107):
+                found.add(code)
+            n += 1
+    return found
+
+
+def test_no_color_means_no_colour_and_the_cursor_in_reverse(docker_host: str) -> None:
+    """NO_COLOR=1 (no-color.org): not one colour code is written, not even Textual's shades of grey, and the
+    cursor row shows in reverse video. If it broke, a terminal set up for no colour would get colours, or
+    the cursor would vanish with them."""
+    with imgtui(docker_host, NO_COLOR="1") as terminal:
+        data, _ = terminal.press(DOWN)
+        assert colours(terminal.first + data) == set()
+        assert any(terminal.screen.buffer[y][2].reverse for y in range(3, 12)), "the cursor row is reversed"
+
+
+def test_a_16_colour_terminal_gets_16_colours(docker_host: str) -> None:
+    """TERM=xterm (16 colours): every colour written is one of the 16. If it broke, such a terminal would
+    show garbage or nothing where imgtui meant a colour."""
+    with imgtui(docker_host, TERM="xterm") as terminal:
+        data, _ = terminal.press(DOWN)
+        written = colours(terminal.first + data)
+        assert written and all(";" not in code for code in written), sorted(written)[:5]
 
 
 def frame(*spans: tuple[int, int, str]) -> str:

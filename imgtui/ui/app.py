@@ -63,7 +63,9 @@ class ImgtuiApp(App[None]):
         registry: str | None = None,
         insecure_registries: Iterable[str] = (),
     ) -> None:
-        super().__init__()
+        # NO_COLOR (no-color.org, any value but empty): no colour at all, the terminal's own foreground and
+        # background (Textual alone turns colours to shades of grey); the cursor shows in reverse (app.tcss)
+        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
         self.engine = engine
         self.insecure_registries = set(insecure_registries)
         self.registries: dict[tuple[str, bool], Registry] = {}
