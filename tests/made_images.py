@@ -55,3 +55,26 @@ def make_image(
     loaded = [line.split(":", 1)[1].strip() for line in said.splitlines() if line.startswith("Loaded image")]
     ref = names[0] if names else (loaded[0] if loaded else config_id)
     return str(api.inspect_image(ref)["Id"])
+
+
+def layered_archive(names: list[str], layers: list[bytes]) -> bytes:
+    """An archive of one image whose layers each hold one file of these bytes (`/l0`, `/l1`, …): images
+    given the same bytes for their lower layers share those layers."""
+    tars = [_tar([(f"l{n}", data)]) for n, data in enumerate(layers)]
+    diff_ids = ["sha256:" + hashlib.sha256(t).hexdigest() for t in tars]
+    when = "2026-01-01T00:00:00Z"
+    history = [{"created": when, "created_by": f"layer {n}"} for n in range(len(tars))]
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": when,
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": history,
+        }
+    ).encode()
+    digest = hashlib.sha256(config).hexdigest()
+    manifest = json.dumps([{"Config": f"{digest}.json", "RepoTags": names,
+                            "Layers": [f"{n}/layer.tar" for n in range(len(tars))]}])  # fmt: skip
+    members = [(f"{n}/layer.tar", t) for n, t in enumerate(tars)]
+    return _tar([*members, (f"{digest}.json", config), ("manifest.json", manifest.encode())])

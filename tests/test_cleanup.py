@@ -35,7 +35,7 @@ from imgtui.ui.dialogs.choice import ChoiceDialog
 from imgtui.ui.dialogs.policy import PolicyDialog
 from imgtui.ui.features.cleanup import Cleanup
 from tests.conftest import wait_for
-from tests.made_images import make_image
+from tests.made_images import layered_archive, make_image
 from tests.test_removal import disk_used, exists, settled_disk_used
 
 NET = {"network_mode": "none"}
@@ -367,3 +367,34 @@ async def test_the_policy_form_says_what_is_wrong(app_for: Callable[[], object])
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, (PolicyDialog, ChoiceDialog))  # type: ignore[attr-defined]
+
+
+def test_a_layer_only_the_deleted_images_share_is_freed_too(
+    engine: Engine, api: docker.APIClient, unique: str, cleanup: list[str], store: str
+) -> None:
+    """Two old versions of an app on one dependency layer that no other image has: deleting both frees that
+    layer too, though it is in neither's own bytes (`Size - SharedSize`). The plan says so, and the engine's
+    disk figure moves by exactly that. If it broke, the preview would promise 5,000 bytes and free 12,000."""
+    if store != "classic":
+        pytest.skip("the containerd store's model counts shared layers once already (test_sizes)")
+    base, shared = os.urandom(5_000), os.urandom(7_000)
+    p = f"share{unique}"
+    for names, layers in ((f"{p}/base:1", [base]), (f"{p}/app:1", [base, shared, os.urandom(2_000)]),
+                          (f"{p}/app:2", [base, shared, os.urandom(3_000)])):  # fmt: skip
+        for _ in api.load_image(layered_archive([names], layers)):
+            pass
+        cleanup.append(names)
+    ids = [api.inspect_image(f"{p}/app:{n}")["Id"] for n in (1, 2)]
+    state = engine.removal_state()
+    assert sum(state.unique[i] for i in ids) == 5_000, "each one's own top layer"
+    assert state.freed(ids) == 12_000, "their tops and the layer only they share"
+    mine = dataclasses.replace(state, images={i: state.images[i] for i in ids})
+    plan = make_plan(mine, Policy(unused_days=30), {})
+    assert sorted(i.image.id for i in plan.items if i.deletes) == sorted(ids)
+    assert plan.freed == 12_000
+    before = engine.disk_usage()
+    lines = list(apply(engine.api, plan, lambda: dataclasses.replace(engine.removal_state(), images={
+        i: v for i, v in engine.removal_state().images.items() if i in ids})))  # fmt: skip
+    assert not [line.text for line in lines if line.kind == "error"], lines
+    assert before - engine.disk_usage() == 12_000
+    assert exists(api, f"{p}/base:1")

@@ -281,11 +281,8 @@ def _judge(
 
 
 def _freed(state: EngineState, deleted: list[str]) -> int:
-    """Bytes deleting all of these frees: the containerd model counts layers only they need, once; on the
-    classic store each image's own bytes (`Size - SharedSize`), summed."""
-    if state.sizes is not None:
-        return state.sizes.freed(deleted).own
-    return sum(state.unique.get(image_id, 0) for image_id in deleted)
+    """Bytes deleting all of these frees, each layer once (layers only they share included)."""
+    return state.freed(deleted)
 
 
 def apply(api: APIClient, plan: Plan, read: Callable[[], EngineState]) -> Iterator[OutcomeLine]:

@@ -317,8 +317,12 @@ class Engine:
         return int(data.get("LayersSize") or 0)
 
     def containerd_sizes(self, image_ids: list[str]) -> ContainerdSizes:
-        """The containerd store's size model for these images: an inspect and a history for each image not
-        seen before (four at a time), kept by image ID since an image never changes."""
+        """The containerd store's size model for these images (image_parts)."""
+        return ContainerdSizes(self.image_parts(image_ids))
+
+    def image_parts(self, image_ids: list[str]) -> dict[str, ImageParts]:
+        """Each image's layers and their sizes: an inspect and a history for each image not seen before
+        (four at a time), kept by image ID since an image never changes."""
         missing = [i for i in image_ids if i not in self._parts]
         if missing:
 
@@ -334,7 +338,7 @@ class Engine:
                 for image_id, part in zip(missing, pool.map(read, missing)):
                     if part is not None:
                         self._parts[image_id] = part
-        return ContainerdSizes({i: self._parts[i] for i in image_ids if i in self._parts})
+        return {i: self._parts[i] for i in image_ids if i in self._parts}
 
     def events(self) -> EventStream:
         """Image and container events from now on."""
@@ -345,10 +349,11 @@ class Engine:
 
     # -- removal -----------------------------------------------------------------------------------------
     def removal_state(self) -> removal.EngineState:
-        sizes = self.containerd_sizes if self.info.containerd else None
-        return self._call(
-            "reading images, containers and disk usage", removal.read_state, self.api, self.df, sizes
-        )
+        if self.info.containerd:
+            return self._call("reading images, containers and disk usage", removal.read_state, self.api,
+                              self.df, self.containerd_sizes)  # fmt: skip
+        return self._call("reading images, containers and disk usage", removal.read_state, self.api, self.df,
+                          None, self.image_parts)  # fmt: skip
 
     def plan_removal(self, target: str, image_id: str, mode: Mode) -> RemovalPlan:
         return removal.plan_removal(self.removal_state(), target, image_id, mode)

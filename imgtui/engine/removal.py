@@ -19,7 +19,7 @@ each image's layers and content on the containerd store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ from docker import APIClient
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, Image, OutcomeLine, short_id
-from imgtui.engine.sizes import ContainerdSizes
+from imgtui.engine.sizes import ContainerdSizes, ImageParts, SharedLayers
 
 Mode = Literal["tag", "image"]
 Action = Literal["remove", "stop_and_remove", "force"]
@@ -50,10 +50,21 @@ class EngineState:
     """Bytes all images take on disk, each layer once."""
     sizes: ContainerdSizes | None = None
     """The containerd store's size model; None on the classic store, whose own figures are right."""
+    shared_layers: SharedLayers | None = field(default=None, compare=False)
+    """On the classic store: what several images deleted together free (layers only they share)."""
 
     @property
     def containerd(self) -> bool:
         return self.sizes is not None
+
+    def freed(self, image_ids: Iterable[str]) -> int:
+        """Bytes deleting all of these images frees, each layer once (may read layers: in a worker)."""
+        ids = list(image_ids)
+        if self.sizes is not None:
+            return self.sizes.freed(ids).own
+        if self.shared_layers is not None:
+            return self.shared_layers.freed(ids)
+        return sum(self.unique.get(i, 0) for i in ids)
 
     def size_of(self, image: Image) -> int:
         """All the bytes an image takes, shared or not."""
@@ -187,6 +198,8 @@ class PrunePlan:
     skipped: tuple[tuple[Image, str], ...] = field(default=(), hash=False, compare=False)
     """Images the status line counts (dangling ones; every unused one for `-a`) that the prune leaves, and
     why: a container uses it (the engine skips those), a child image needs its layers."""
+    together: int | None = field(default=None, hash=False, compare=False)
+    """What they free together, worked out when planned (EngineState.freed)."""
 
     @property
     def containerd(self) -> bool:
@@ -195,6 +208,8 @@ class PrunePlan:
     @property
     def freed(self) -> int:
         """What the prune gives back: on the containerd store, layers only the pruned images need, once."""
+        if self.together is not None:
+            return self.together
         if self.sizes is not None:
             return self.sizes.freed(i.id for i in self.images).own
         return sum(self.unique.get(i.id, 0) for i in self.images)
@@ -215,6 +230,7 @@ def read_state(
     api: APIClient,
     df: Callable[[], dict[str, Any]],
     containerd_sizes: Callable[[list[str]], ContainerdSizes] | None = None,
+    image_parts: Callable[[list[str]], dict[str, ImageParts]] | None = None,
 ) -> EngineState:
     """Four requests: images (all, for parents; top-level), containers, disk usage (for unique sizes).
     On the containerd store, `containerd_sizes` gives the size model instead of disk usage (an inspect and
@@ -243,12 +259,14 @@ def read_state(
         i["Id"]: max(int(i.get("Size") or 0) - max(int(i.get("SharedSize") or 0), 0), 0)
         for i in usage.get("Images") or []
     }
+    shared = {i["Id"]: max(int(i.get("SharedSize") or 0), 0) for i in usage.get("Images") or []}
     return EngineState(
         images=images,
         children={k: tuple(v) for k, v in children.items()},
         containers=containers,
         unique=unique,
         layers_size=int(usage.get("LayersSize") or 0),
+        shared_layers=SharedLayers(unique, shared, image_parts) if image_parts is not None else None,
     )
 
 
@@ -320,9 +338,8 @@ def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
             chosen.append(image)
     chosen.sort(key=lambda i: (-i.size, i.id))
     skipped.sort(key=lambda s: s[0].id)
-    return PrunePlan(
-        all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size, tuple(skipped)
-    )
+    return PrunePlan(all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size,
+                     tuple(skipped), state.freed(i.id for i in chosen))  # fmt: skip
 
 
 def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:

@@ -27,7 +27,7 @@ folders of each snapshot, the container layer a commit was made from): tests com
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from imgtui.record import record
@@ -160,3 +160,35 @@ class ContainerdSizes:
     def disk_total(self) -> int:
         """Bytes all the images take together, each layer once."""
         return sum(self._layer_disk(link) for link in self.users) + META_BLOBS * BLOCK * len(self.parts)
+
+
+class SharedLayers:
+    """The classic store's bytes freed by deleting several images at once. The engine gives each image's
+    own bytes (`Size - SharedSize`); a layer that only the deleted images share (two old versions of an app
+    on one dependency layer) is in none of those and is freed too. Such layers are found from the chains of
+    the images that share anything (an inspect and a history each, the first time: `parts`), only when two
+    or more of the deleted images share something."""
+
+    def __init__(self, unique: Mapping[str, int], shared: Mapping[str, int],
+                 parts: Callable[[list[str]], Mapping[str, ImageParts]]) -> None:  # fmt: skip
+        self.unique = dict(unique)
+        self.shared = dict(shared)
+        self._parts = parts
+
+    def freed(self, image_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(image_ids))
+        total = sum(self.unique.get(i, 0) for i in ids)
+        sharing = [i for i in ids if self.shared.get(i, 0) > 0]
+        if len(sharing) < 2:
+            return total
+        everyone = sorted(i for i, n in self.shared.items() if n > 0)
+        parts = self._parts(everyone)
+        if any(i not in parts or not parts[i].exact for i in everyone):
+            return total  # an image gone meanwhile, or a history that does not match its layers: a floor
+        users: dict[str, set[str]] = {}
+        for image_id in everyone:
+            for link in parts[image_id].chain:
+                users.setdefault(link, set()).add(image_id)
+        leaving = set(ids)
+        layers = {link: size for i in sharing for link, size in zip(parts[i].chain, parts[i].unpacked)}
+        return total + sum(n for link, n in layers.items() if len(users[link]) > 1 and users[link] <= leaving)
