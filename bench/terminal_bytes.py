@@ -28,10 +28,11 @@ SETTLE = 0.6
 """Seconds of quiet after a key before the next: the layers of a tag are read once the cursor rests."""
 
 
-def drain(fd: int, quiet: float, most: float) -> int:
-    """Bytes read until `quiet` seconds pass with nothing, or `most` seconds in all."""
+def drain(fd: int, quiet: float, most: float, started: bool = True) -> int:
+    """Bytes read until `quiet` seconds pass with nothing, or `most` seconds in all; with `started` false
+    the quiet is counted only from the first byte (a start-up on a busy machine can be slower than it)."""
     total, end, last = 0, time.monotonic() + most, time.monotonic()
-    while time.monotonic() < end and time.monotonic() - last < quiet:
+    while time.monotonic() < end and (time.monotonic() - last < quiet or (not started and not total)):
         ready, _, _ = select.select([fd], [], [], 0.02)
         if ready:
             try:
@@ -52,7 +53,7 @@ def measure(argv: list[str], host: str, keys: int) -> dict[str, object]:
                                start_new_session=True)  # fmt: skip
     os.close(terminal)
     try:
-        first = drain(fd, quiet=1.5, most=30)
+        first = drain(fd, quiet=1.5, most=30, started=False)
         per_key = []
         for _ in range(keys):
             os.write(fd, b"\x1b[B")
