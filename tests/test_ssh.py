@@ -1,0 +1,216 @@
+"""ssh:// engines, for real: an sshd on 127.0.0.1 (the sandbox's, imgtui/sandbox/sshd.py) whose sessions run
+the far side's `docker system dial-stdio` against the sandbox engine. imgtui's ssh reads the sandbox's own ssh
+config (IMGTUI_SSH_COMMAND="ssh -F …"): its Host aliases give HostName 127.0.0.1, Port, User root and
+IdentityFile, as a user's ~/.ssh/config would. Every name used is an alias of that config, so ssh never
+looks a name up in DNS."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imgtui.engine import Engine, EngineUnavailable
+from imgtui.engine.ssh import SSHTarget
+from imgtui.sandbox.sshd import (
+    CHANGED_KEY_ALIAS,
+    JUMP_ALIAS,
+    REFUSED_KEY_ALIAS,
+    WRONG_PORT_ALIAS,
+    SandboxSshd,
+)
+from imgtui.ui.app import ImgtuiApp
+from tests.conftest import wait_for
+
+
+def names_and_ids(engine: Engine) -> list[tuple[str, ...]]:
+    return sorted((image.id, *sorted(image.names)) for image in engine.list_images())
+
+
+def test_the_address_decides_only_what_it_says() -> None:
+    """`ssh://alias` passes no port and no user, so that ~/.ssh/config's Port and User apply (docker-py's
+    transport passed `-p 22`: an alias with a port of its own was never reached); given ones are passed."""
+    bare = SSHTarget.parse("ssh://myhost").command(30)
+    assert "-p" not in bare and "-l" not in bare
+    assert bare[-5:] == ["--", "myhost", "docker", "system", "dial-stdio"]
+    full = SSHTarget.parse("ssh://alice@myhost:2222").command(30)
+    assert full[full.index("-l") + 1] == "alice" and full[full.index("-p") + 1] == "2222"
+    assert "BatchMode=yes" in full, "never a password prompt drawn over the TUI"
+
+
+@pytest.mark.parametrize("how", ["address", "alias", "jump"])
+def test_the_engine_over_ssh_is_the_sandbox_engine(ssh_env: SandboxSshd, docker_host: str, how: str) -> None:
+    """By ssh://root@127.0.0.1:PORT, by a Host alias with its own Port, and through ProxyJump: the same
+    images, names and layers as on the engine's own socket."""
+    url = {"address": ssh_env.address, "alias": ssh_env.alias, "jump": f"ssh://{JUMP_ALIAS}"}[how]
+    local = Engine.connect(docker_host)
+    far = Engine.connect(url, timeout=20)
+    try:
+        assert far.info.host == url and far.info.version == local.info.version
+        assert names_and_ids(far) == names_and_ids(local)
+        image = local.inspect_image("commit_test:second")
+        assert image is not None
+        assert far.history(image.id) == local.history(image.id)
+        assert [layer.comment for layer in far.history(image.id)][:2] == [
+            "my second commit",
+            "my first commit",
+        ]
+    finally:
+        far.close()
+        local.close()
+
+
+async def test_the_app_over_an_alias_follows_the_engine(
+    ssh_env: SandboxSshd, docker_cli, unique: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The app on ssh://imgtui-sandbox: the seeds' repositories and layers, the engine named in the status
+    line, and a tag made in another shell shows up without a keypress."""
+    engine = Engine.connect(ssh_env.alias, timeout=20)
+    app = ImgtuiApp(engine)
+    repo = f"over-ssh-{unique}/img"
+    names = lambda: {r.name for r in app.images.repos.items}  # noqa: E731
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.images.loaded, timeout=20)
+            assert {"busybox", "commit_test", "my-image-name", "alicek107/my-image-name"} <= names()
+            assert "ssh://imgtui-sandbox" in str(app.images.status.content)
+            app.images.repos.select_key("commit_test")
+            app.images.sync_panes()
+            app.images.tags.select_key(app.images.tags.item_key(
+                next(t for t in app.images.tags.items if t.tag == "second")
+            ))  # fmt: skip
+            app.images.chain.follow_now(1)
+            await wait_for(pilot, lambda: app.images.layer_table.row_count >= 3, timeout=20)
+            assert "my second commit" in str(app.images.layer_table.get_row_at(0))
+            docker_cli("tag", "busybox:latest", f"{repo}:1")
+            await wait_for(pilot, lambda: repo in names(), timeout=20)
+            docker_cli("rmi", f"{repo}:1")
+            await wait_for(pilot, lambda: repo not in names(), timeout=20)
+    finally:
+        engine.close()
+
+
+async def test_sshd_killed_mid_session_then_back(ssh_env: SandboxSshd, docker_cli, unique: str) -> None:  # type: ignore[no-untyped-def]
+    """sshd and its sessions die (a server reboot): the view says the engine is gone, keeps what it listed,
+    and once sshd is back it reconnects and shows what changed meanwhile."""
+    engine = Engine.connect(ssh_env.alias, timeout=20)
+    app = ImgtuiApp(engine)
+    repo = f"while-away-{unique}/img"
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.images.loaded, timeout=20)
+            rows = app.images.repos.row_count
+            ssh_env.kill()
+            await wait_for(pilot, lambda: not app.images.connected, timeout=40)
+            status = str(app.images.status.content)
+            assert "disconnected" in status and "imgtui-sandbox" in status, status
+            assert app.images.repos.row_count == rows, "what was listed stays readable"
+            docker_cli("tag", "busybox:latest", f"{repo}:1")
+            ssh_env.start()
+            await wait_for(pilot, lambda: app.images.connected, timeout=30)
+            await wait_for(pilot, lambda: repo in {r.name for r in app.images.repos.items}, timeout=20)
+            assert "disconnected" not in str(app.images.status.content)
+    finally:
+        ssh_env.start()
+        docker_cli("rmi", f"{repo}:1", check=False)
+        engine.close()
+
+
+def run_imgtui(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "imgtui", *args], capture_output=True, text=True, env=environ, timeout=60,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "alias, reason",
+    [
+        (WRONG_PORT_ALIAS, "Connection refused"),
+        (REFUSED_KEY_ALIAS, "root@127.0.0.1: Permission denied (publickey)"),
+        (CHANGED_KEY_ALIAS, "has changed and you have requested strict checking"),
+    ],
+)
+@pytest.mark.parametrize("given", ["--host", "DOCKER_HOST"])
+def test_ssh_failures_are_one_sentence_with_the_host_and_ssh_s_reason(
+    ssh_env: SandboxSshd, alias: str, reason: str, given: str
+) -> None:
+    args = ("--host", f"ssh://{alias}") if given == "--host" else ()
+    env = {"IMGTUI_SSH_COMMAND": ssh_env.ssh_command}
+    if given == "DOCKER_HOST":
+        env["DOCKER_HOST"] = f"ssh://{alias}"
+    result = run_imgtui(*args, "--timeout", "10", env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        f"imgtui: no Docker engine answered at ssh://{alias} ({given}): ssh to {alias}"
+    )
+    assert reason in lines[0]
+    if alias == CHANGED_KEY_ALIAS:
+        assert "Host key verification failed" in lines[0]
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts and never says a word (an ssh server that hangs)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_server_that_never_answers_ends_at_the_timeout(
+    ssh_env: SandboxSshd, silent_server: int, tmp_path: Path
+) -> None:
+    """No hang past --timeout: one sentence naming the host (the process is given 60 s, the timeout is 2)."""
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host imgtui-silent\n    HostName 127.0.0.1\n    Port {silent_server}\n\n"
+        + ssh_env.client_config.read_text()
+    )
+    result = run_imgtui(
+        "--host", "ssh://imgtui-silent", "--timeout", "2", env={"IMGTUI_SSH_COMMAND": f"ssh -F {config}"}
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "imgtui: no Docker engine answered at ssh://imgtui-silent (--host): ssh to imgtui-silent"
+    )
+    # ssh's ConnectTimeout and the socket's read timeout are both 2 s: whichever ends first words it.
+    assert "no answer in 2 s" in line or "timed out during banner exchange" in line, line
+
+
+def test_a_missing_image_through_ssh_is_no_failure(ssh_env: SandboxSshd) -> None:
+    """The engine's 404 comes back through ssh as an answer (no image), not as a broken connection."""
+    engine = Engine.connect(ssh_env.alias, timeout=20)
+    try:
+        assert engine.inspect_image("no-such-image-anywhere:1") is None
+        assert engine.ping()
+    finally:
+        engine.close()
+
+
+def test_an_ssh_address_with_a_path_is_refused_before_any_ssh_runs() -> None:
+    with pytest.raises(EngineUnavailable, match="no Docker engine answered at ssh://nowhere-alias/some/path"):
+        Engine.connect("ssh://nowhere-alias/some/path")
