@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from imgtui.ui.app import ImgtuiApp
 
+    app = ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry)
     try:
-        ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry).run()
+        app.run()
     finally:
-        engine.close()
+        app.engine.close()  # the engine in use at the end (`E` may have switched; the app closed the others)
     return 0
