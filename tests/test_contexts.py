@@ -18,7 +18,7 @@ from typing import Any
 import docker
 import pytest
 
-from imgtui.engine import Engine
+from imgtui.engine import Engine, EngineUnavailable
 from imgtui.engine.connection import resolve_endpoint
 from imgtui.engine.contexts import ContextError, list_contexts
 from imgtui.sandbox import Sandbox
@@ -32,10 +32,67 @@ ONLY_THERE = "second-engine/only"
 """The one repository of the second engine."""
 
 
+def make_tls(folder: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA (what
+    `dockerd --tlsverify` and a context's TLS material are made of)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+
+    def issue(name: str, signer_key: object, issuer: x509.Name | None, extensions: list[tuple[object, bool]]):  # type: ignore[no-untyped-def]
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"imgtui test {name}")])
+        builder = (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+        )  # fmt: skip
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical)  # type: ignore[arg-type]
+        cert = builder.sign(signer_key or key, hashes.SHA256())  # type: ignore[arg-type]
+        files[f"{name}-cert"] = folder / f"{name}-cert.pem"
+        files[f"{name}-key"] = folder / f"{name}-key.pem"
+        files[f"{name}-cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[f"{name}-key"].write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ))  # fmt: skip
+        return key, subject
+
+    ca_key, ca_name = issue("ca", None, None, [(x509.BasicConstraints(ca=True, path_length=None), True)])
+    ip = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    issue(
+        "server",
+        ca_key,
+        ca_name,
+        [(ip, False), (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)],
+    )
+    issue("client", ca_key, ca_name, [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)])
+    return files
+
+
 @pytest.fixture(scope="module")
 def second_engine() -> Iterator[Sandbox]:
-    """A second private dockerd (no registry) holding one image, `second-engine/only:here`."""
+    """A second private dockerd (no registry) holding one image, `second-engine/only:here`, on its unix
+    socket and on tcp://127.0.0.1:PORT with `--tlsverify` (see `tls_port`)."""
+    from imgtui.sandbox.processes import free_port
+
     box = Sandbox(Path(tempfile.mkdtemp(prefix="imgtui-2nd-", dir="/tmp")), engine="dockerd")
+    tls = make_tls(box.state / "tls")
+    port = free_port()
+    (box.state / "tls" / "port").write_text(str(port))
+    box.engine.extra_args = [  # type: ignore[union-attr]
+        "--host", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert", str(tls["ca-cert"]),
+        "--tlscert", str(tls["server-cert"]), "--tlskey", str(tls["server-key"]),
+    ]  # fmt: skip
     try:
         box.start(registry=False)
         api = docker.APIClient(base_url=box.docker_host, version="auto")
@@ -48,8 +105,20 @@ def second_engine() -> Iterator[Sandbox]:
     box.destroy()
 
 
-def write_context(config: Path, name: str, host: str, description: str = "", **endpoint: object) -> None:
-    """A context as `docker context create` stores it."""
+def write_context(
+    config: Path,
+    name: str,
+    host: str,
+    description: str = "",
+    tls: dict[str, Path] | None = None,
+    **endpoint: object,
+) -> None:
+    """A context as `docker context create` stores it (its TLS material as ca.pem, cert.pem, key.pem)."""
+    if tls:
+        folder = config / "contexts" / "tls" / hashlib.sha256(name.encode()).hexdigest() / "docker"
+        folder.mkdir(parents=True)
+        for kept, given in (("ca", "ca-cert"), ("cert", "client-cert"), ("key", "client-key")):
+            (folder / f"{kept}.pem").write_bytes(tls[given].read_bytes())
     meta = config / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "meta.json").write_text(json.dumps({
@@ -73,6 +142,13 @@ def docker_config(
     write_context(config, "second", second_engine.docker_host, "a second dockerd")
     write_context(config, "over-ssh", sshd.alias, "the session's engine over ssh")
     write_context(config, "gone", "unix:///tmp/imgtui-no-engine-here.sock")
+    tls_dir = second_engine.state / "tls"
+    tcp = f"tcp://127.0.0.1:{(tls_dir / 'port').read_text()}"
+    write_context(config, "second-tls", tcp, "the second dockerd over TLS", tls={
+        "ca-cert": tls_dir / "ca-cert.pem", "client-cert": tls_dir / "client-cert.pem",
+        "client-key": tls_dir / "client-key.pem",
+    })  # fmt: skip
+    write_context(config, "second-no-cert", tcp, "the same without TLS material")
     (config / "config.json").write_text(json.dumps({"currentContext": "main"}))
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
     monkeypatch.delenv("DOCKER_HOST", raising=False)
@@ -101,7 +177,27 @@ def test_which_context_decides_as_for_the_docker_cli(docker_config: Path, docker
     )
     with pytest.raises(ContextError, match="give --host or --context, not both"):
         resolve_endpoint("unix:///tmp/y.sock", environ=env, context="main")
-    assert [c.name for c in list_contexts()] == ["default", "gone", "main", "over-ssh", "second"]
+    assert [c.name for c in list_contexts()] == [
+        "default", "gone", "main", "over-ssh", "second", "second-no-cert", "second-tls"
+    ]  # fmt: skip
+
+
+def test_a_tls_context_uses_its_tls_material(docker_config: Path) -> None:
+    """The context's CA and client certificate (contexts/tls/…/docker/*.pem) reach an engine running with
+    --tlsverify; the same endpoint without them is refused, in one sentence."""
+    engine = Engine.connect(context="second-tls")
+    try:
+        assert repositories(engine) == {ONLY_THERE}
+        assert engine.info.host.startswith("tcp://127.0.0.1:")
+    finally:
+        engine.close()
+    with pytest.raises(EngineUnavailable) as refused:
+        Engine.connect(context="second-no-cert", timeout=10)
+    assert str(refused.value).startswith("no Docker engine answered at tcp://127.0.0.1:")
+    assert str(refused.value).endswith(
+        "(docker context 'second-no-cert'): the address answered HTTP 400 Bad Request: "
+        "Client sent an HTTP request to an HTTPS server."
+    )
 
 
 @pytest.mark.parametrize("how", ["--context", "DOCKER_CONTEXT", "current"])

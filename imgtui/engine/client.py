@@ -71,6 +71,10 @@ def describe(exc: BaseException) -> str:
         return str(ssh)  # ssh's reason, naming the host, wherever requests and urllib3 wrapped it
     if isinstance(exc, docker.errors.APIError):
         return engine_words(exc)
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        said = (exc.response.text or "").strip().splitlines()
+        words = f": {said[0][:200]}" if said else ""  # `Client sent an HTTP request to an HTTPS server.`
+        return f"the address answered HTTP {exc.response.status_code} {exc.response.reason}{words}"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):

@@ -45,6 +45,10 @@ class Endpoint:
         )  # fmt: skip
         if self.use_ssh_client:
             ssh.attach(api, self.base_url, timeout)
+        if getattr(self.tls, "ca_cert", None):
+            # requests puts REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE before the session's CA: the engine's own
+            # CA (DOCKER_CERT_PATH, a context's ca.pem) would lose to the system's bundle and fail.
+            api.trust_env = False
         return api
 
 
