@@ -214,3 +214,27 @@ def test_a_missing_image_through_ssh_is_no_failure(ssh_env: SandboxSshd) -> None
 def test_an_ssh_address_with_a_path_is_refused_before_any_ssh_runs() -> None:
     with pytest.raises(EngineUnavailable, match="no Docker engine answered at ssh://nowhere-alias/some/path"):
         Engine.connect("ssh://nowhere-alias/some/path")
+
+
+def test_save_and_load_through_ssh(
+    ssh_env: SandboxSshd, docker_host: str, api, unique: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The long transfers go through ssh too: a save (docker-py's raw stream of an ssh connection) writes
+    the same bytes as through the socket, and loading it back through ssh restores a removed name."""
+    far = Engine.connect(ssh_env.alias, timeout=20)
+    local = Engine.connect(docker_host)
+    name = f"through-ssh-{unique}:1"
+    api.tag("commit_test:second", f"through-ssh-{unique}", "1")
+    try:
+        written = far.save([name], tmp_path / "far.tar", lambda p: None, lambda: False)
+        assert written == local.save([name], tmp_path / "local.tar", lambda p: None, lambda: False)
+        assert (tmp_path / "far.tar").read_bytes() == (tmp_path / "local.tar").read_bytes()
+        api.remove_image(name)
+        assert far.inspect_image(name) is None
+        assert far.load(str(tmp_path / "far.tar"), lambda p: None, lambda: False) == [f"Loaded image: {name}"]
+        image = far.inspect_image(name)
+        assert image is not None and image.id == api.inspect_image("commit_test:second")["Id"]
+    finally:
+        api.remove_image(name)
+        far.close()
+        local.close()
