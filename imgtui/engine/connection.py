@@ -38,13 +38,17 @@ class Endpoint:
         return self.base_url
 
     def client(self, version: str, timeout: float | None) -> docker.APIClient:
-        """A docker-py client for this endpoint; ssh:// ones talk through imgtui.engine.ssh."""
-        api = docker.APIClient(
-            base_url=self.base_url, version=version, timeout=timeout, tls=self.tls or False,
-            use_ssh_client=self.use_ssh_client,
-        )  # fmt: skip
+        """A docker-py client for this endpoint. An ssh:// one is made as for a unix socket that is never
+        used (docker-py's own ssh transport wants paramiko, which has compiled parts: the one-file pyz
+        has none), and every request goes through imgtui.engine.ssh, mounted over that socket's adapter."""
         if self.use_ssh_client:
-            ssh.attach(api, self.base_url, timeout)
+            target = ssh.SSHTarget.parse(self.base_url)  # a malformed address fails here, before any ssh
+            api = docker.APIClient(base_url=ssh.PLACEHOLDER_SOCKET, version=version, timeout=timeout)
+            ssh.attach(api, target, timeout)
+            return api
+        api = docker.APIClient(
+            base_url=self.base_url, version=version, timeout=timeout, tls=self.tls or False
+        )
         if getattr(self.tls, "ca_cert", None):
             # requests puts REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE before the session's CA: the engine's own
             # CA (DOCKER_CERT_PATH, a context's ca.pem) would lose to the system's bundle and fail.

@@ -11,7 +11,8 @@ are the socket's own, and what ssh says on stderr is kept: a failure becomes one
 and ssh's reason.
 
 The adapter is mounted on the docker-py client with requests' public `Session.mount`; the pool and
-connection classes are urllib3's public `HTTPConnectionPool.ConnectionCls` extension point.
+connection classes are urllib3's public `HTTPConnectionPool.ConnectionCls` extension point. paramiko
+(docker-py's `ssh` extra) is not needed.
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ class SSHTarget:
         that ~/.ssh/config decides the rest), in batch mode: a password or passphrase prompt would draw
         over the TUI, so keys come from the agent or unencrypted key files."""
         args = shlex.split(os.environ.get(SSH_COMMAND_VARIABLE) or "ssh")
-        args += ["-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, math.ceil(connect_timeout))}",
+        # ssh's own ConnectTimeout a second past the socket's: the socket's timeout ends a silent connection
+        # first, at the time the user gave, in the same words whatever ssh was waiting for.
+        args += ["-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={math.ceil(connect_timeout) + 1}",
                  "-o", f"ServerAliveInterval={SERVER_ALIVE}", "-o", "ServerAliveCountMax=3"]  # fmt: skip
         if self.user:
             args += ["-l", self.user]
@@ -155,7 +158,9 @@ def failure_reason(lines: list[str], code: int) -> str:
     said = [
         line.removeprefix("ssh: ").rstrip(".")
         for line in lines
-        if not line.startswith(("@", "Warning: Permanently added", "Pseudo-terminal"))
+        if not line.startswith(
+            ("@", "Warning: Permanently added", "Pseudo-terminal", "Connection to UNKNOWN")
+        )
     ]
     changed = next((line for line in said if "you have requested strict checking" in line), None)
     if changed is not None:
@@ -235,7 +240,8 @@ class SSHSocket(socket.socket):
             raise
 
     def makefile(self, *args: Any, **kwargs: Any) -> Any:
-        """docker-py reads `.channel` of an ssh connection's file to find the socket of a raw stream."""
+        """docker-py finds a raw stream's socket as `.channel` of the file when its base URL is ssh's (not
+        the case here, see `attach`; kept so that either way finds this socket)."""
         file = super().makefile(*args, **kwargs)
         file.channel = self
         return file
@@ -304,6 +310,12 @@ class SSHAdapter(requests.adapters.HTTPAdapter):
         self.pool.close()
 
 
-def attach(api: Any, url: str, timeout: float | None) -> None:
-    """Route every request of docker-py client `api` (made for this ssh:// address) through ssh."""
-    api.mount(api.base_url, SSHAdapter(SSHTarget.parse(url), timeout))
+PLACEHOLDER_SOCKET = "unix:///nonexistent/imgtui-requests-go-through-ssh.sock"
+"""The address a docker-py client for an ssh:// engine is made with (see `attach`)."""
+
+
+def attach(api: Any, target: SSHTarget, timeout: float | None) -> None:
+    """Route every request of docker-py client `api` through ssh to `target`: the adapter is mounted on the
+    client's own base URL (requests picks the longest prefix), so it answers every request the client
+    makes; docker-py reads a raw stream's socket from `response.raw._fp.fp.raw`, which is ours."""
+    api.mount(api.base_url, SSHAdapter(target, timeout))
