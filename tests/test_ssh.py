@@ -250,3 +250,31 @@ def test_ssh_needs_no_paramiko(ssh_env: SandboxSshd) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "IMGTUI_SSH_COMMAND": ssh_env.ssh_command})  # fmt: skip
     assert result.stdout.strip() == "['commit_test:first', 'commit_test:second']", result.stderr
+
+
+@pytest.fixture(scope="module")
+def sshd_without_engine() -> Iterator[SandboxSshd]:
+    """A second sshd on 127.0.0.1 whose sessions' DOCKER_HOST names a socket nobody listens on: ssh gets in,
+    the far side's `docker system dial-stdio` finds no engine."""
+    import shutil
+    import tempfile
+
+    state = Path(tempfile.mkdtemp(prefix="imgtui-sshd-", dir="/tmp"))
+    server = SandboxSshd(state, "unix:///nonexistent/imgtui-no-engine.sock")
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def test_no_engine_on_the_far_side_is_docker_s_own_words(sshd_without_engine: SandboxSshd) -> None:
+    result = run_imgtui(
+        "--host", sshd_without_engine.alias, "--timeout", "10",
+        env={"IMGTUI_SSH_COMMAND": sshd_without_engine.ssh_command},
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "imgtui: no Docker engine answered at ssh://imgtui-sandbox (--host): ssh to imgtui-sandbox failed: "
+    )
+    assert "/nonexistent/imgtui-no-engine.sock" in line, line
