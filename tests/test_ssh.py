@@ -19,6 +19,7 @@ import pytest
 from imgtui.engine import Engine, EngineUnavailable
 from imgtui.engine.ssh import SSHTarget
 from imgtui.sandbox.sshd import (
+    AGENT_ALIAS,
     CHANGED_KEY_ALIAS,
     JUMP_ALIAS,
     REFUSED_KEY_ALIAS,
@@ -278,3 +279,40 @@ def test_no_engine_on_the_far_side_is_docker_s_own_words(sshd_without_engine: Sa
         "imgtui: no Docker engine answered at ssh://imgtui-sandbox (--host): ssh to imgtui-sandbox failed: "
     )
     assert "/nonexistent/imgtui-no-engine.sock" in line, line
+
+
+@pytest.fixture
+def agent(ssh_env: SandboxSshd, tmp_path: Path) -> Iterator[str]:
+    """A real ssh-agent of the test's own holding the sandbox's user key: yields its socket."""
+    sock = str(tmp_path / "agent.sock")
+    process = subprocess.Popen(
+        ["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(200):
+            if Path(sock).exists():
+                break
+            threading.Event().wait(0.02)
+        subprocess.run(["ssh-add", str(ssh_env.user_key)], env={**os.environ, "SSH_AUTH_SOCK": sock},
+                       check=True, capture_output=True)  # fmt: skip
+        yield sock
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_keys_from_the_agent(ssh_env: SandboxSshd, agent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An alias whose config names only the public half of the key: the private key comes from the agent;
+    with no agent the same alias is refused, in one sentence."""
+    url = f"ssh://{AGENT_ALIAS}"
+    monkeypatch.setenv("SSH_AUTH_SOCK", agent)
+    engine = Engine.connect(url, timeout=20)
+    try:
+        assert "commit_test:second" in {n for image in engine.list_images() for n in image.names}
+    finally:
+        engine.close()
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    with pytest.raises(EngineUnavailable) as refused:
+        Engine.connect(url, timeout=20)
+    assert f"ssh to {AGENT_ALIAS} failed: " in str(refused.value)
+    assert "Permission denied (publickey)" in str(refused.value)
