@@ -323,3 +323,11 @@ async def test_the_picker_switches_engine_in_place(docker_config: Path, docker_c
     finally:
         app.engine.close()
         engine.close()
+
+
+def test_imgtui_clean_takes_a_context(docker_config: Path) -> None:
+    """`imgtui clean --context second` plans on the second engine (its only image is kept: newest 1)."""
+    result = run_imgtui("clean", "--context", "second", "--keep", "1", "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["engine"].startswith("unix://") and "imgtui-2nd-" in plan["engine"], plan
