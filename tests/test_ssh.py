@@ -316,3 +316,17 @@ def test_keys_from_the_agent(ssh_env: SandboxSshd, agent: str, monkeypatch: pyte
         Engine.connect(url, timeout=20)
     assert f"ssh to {AGENT_ALIAS} failed: " in str(refused.value)
     assert "Permission denied (publickey)" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [
+        ("ssh -F 'unclosed", "IMGTUI_SSH_COMMAND cannot be split as a shell would: No closing quotation"),
+        ("/nonexistent/ssh", "ssh to a-host: could not run /nonexistent/ssh: No such file or directory"),
+    ],
+)
+def test_a_wrong_ssh_command_is_one_sentence(command: str, said: str) -> None:
+    """IMGTUI_SSH_COMMAND that cannot run: said before any connection is tried."""
+    result = run_imgtui("--host", "ssh://a-host", env={"IMGTUI_SSH_COMMAND": command})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"imgtui: no Docker engine answered at ssh://a-host (--host): {said}"

@@ -90,7 +90,12 @@ class SSHTarget:
         """The ssh command line, as the docker CLI builds it (-l and -p only when the address has them, so
         that ~/.ssh/config decides the rest), in batch mode: a password or passphrase prompt would draw
         over the TUI, so keys come from the agent or unencrypted key files."""
-        args = shlex.split(os.environ.get(SSH_COMMAND_VARIABLE) or "ssh")
+        try:
+            args = shlex.split(os.environ.get(SSH_COMMAND_VARIABLE) or "ssh")
+        except ValueError as exc:
+            raise SSHError(f"{SSH_COMMAND_VARIABLE} cannot be split as a shell would: {exc}") from exc
+        if not args:
+            raise SSHError(f"{SSH_COMMAND_VARIABLE} is blank: set it to an ssh command, or unset it")
         # ssh's own ConnectTimeout a second past the socket's: the socket's timeout ends a silent connection
         # first, at the time the user gave, in the same words whatever ssh was waiting for.
         args += ["-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={math.ceil(connect_timeout) + 1}",
