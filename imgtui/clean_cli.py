@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--yes", action="store_true", help="apply the plan")
     parser.add_argument("--json", action="store_true", help="print the plan (and answers) as JSON")
     parser.add_argument("-H", "--host", help="engine URL (as for imgtui)")
+    parser.add_argument("-c", "--context", metavar="NAME", help="the docker context to use (as for imgtui)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one engine request")
     return parser
 
@@ -82,7 +83,7 @@ def main(argv: list[str]) -> int:
     from imgtui.engine import Engine, EngineError
 
     try:
-        engine = Engine.connect(args.host, timeout=args.timeout)
+        engine = Engine.connect(args.host, timeout=args.timeout, context=args.context)
     except EngineError as exc:
         return _fail(str(exc), BAD_INPUT)
     try:

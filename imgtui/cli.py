@@ -8,9 +8,11 @@ import sys
 from imgtui import __version__
 
 EPILOG = """\
-The engine is found like the docker CLI finds it: --host, else DOCKER_HOST (with DOCKER_TLS_VERIFY and
-DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT or the current docker context, else
-unix:///var/run/docker.sock. ssh:// hosts use your ssh client.
+The engine is found like the docker CLI finds it: --context, else --host, else DOCKER_HOST (with
+DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT or the current docker context
+(`docker context use`), else unix:///var/run/docker.sock. E in the images view switches to another context.
+ssh://[user@]host[:port] runs `ssh ... docker system dial-stdio` with your ssh client, keys and
+~/.ssh/config, never asking for a password (IMGTUI_SSH_COMMAND replaces `ssh`, e.g. `ssh -F FILE`).
 
 `imgtui analyze IMAGE|ARCHIVE [--json FILE] [--ci]` prints what is inside an image's layers and what they
 waste, without the TUI (imgtui analyze --help).
@@ -31,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-H", "--host", help="engine URL: unix:///path, tcp://host:2376, ssh://user@host")
+    parser.add_argument(
+        "-c", "--context", metavar="NAME", help="the docker context to use (docker context ls)"
+    )
     parser.add_argument(
         "--registry",
         metavar="URL",
@@ -62,16 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     from imgtui.engine import Engine, EngineUnavailable
 
     try:
-        engine = Engine.connect(args.host, timeout=args.timeout)
+        engine = Engine.connect(args.host, timeout=args.timeout, context=args.context)
     except EngineUnavailable as exc:
         print(f"imgtui: {exc}", file=sys.stderr)
-        print("imgtui: start dockerd, set DOCKER_HOST or pass --host; or try the sandbox: "
-              "python -m imgtui.sandbox demo", file=sys.stderr)  # fmt: skip
+        if "ssh://" not in str(exc) and not args.context:  # ssh's and a context's reasons say it all
+            print("imgtui: start dockerd, set DOCKER_HOST or pass --host; or try the sandbox: "
+                  "python -m imgtui.sandbox demo", file=sys.stderr)  # fmt: skip
         return 2
     from imgtui.ui.app import ImgtuiApp
 
+    app = ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry)
     try:
-        ImgtuiApp(engine, registry=args.registry, insecure_registries=args.insecure_registry).run()
+        app.run()
     finally:
-        engine.close()
+        app.engine.close()  # the engine in use at the end (`E` may have switched; the app closed the others)
     return 0

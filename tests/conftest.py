@@ -24,6 +24,7 @@ from imgtui.engine import Engine
 from imgtui.sandbox import ENGINES, Sandbox
 from imgtui.sandbox.proxy import EngineProxy
 from imgtui.sandbox.seed import seed
+from imgtui.sandbox.sshd import SandboxSshd
 from imgtui.ui.app import ImgtuiApp
 from tests.fault_proxy import FaultProxy
 from tests.registries import (
@@ -87,6 +88,22 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         raise
     yield box
     box.destroy()
+
+
+@pytest.fixture(scope="session")
+def sshd(sandbox: Sandbox) -> SandboxSshd:
+    """An sshd on 127.0.0.1 in front of the session's engine (stopped with the sandbox)."""
+    sandbox.start_sshd()
+    return sandbox.sshd
+
+
+@pytest.fixture
+def ssh_env(sshd: SandboxSshd, monkeypatch: pytest.MonkeyPatch) -> SandboxSshd:
+    """imgtui's ssh runs with the sandbox's ssh config (its key, known_hosts and aliases), no agent: the
+    user's ~/.ssh is never read. A test that kills sshd starts it again."""
+    monkeypatch.setenv("IMGTUI_SSH_COMMAND", sshd.ssh_command)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return sshd
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import docker
@@ -20,15 +20,20 @@ from docker.utils import version_lt
 from imgtui.engine import credentials, removal, transfer
 from imgtui.engine.catalog import Catalog
 from imgtui.engine.connection import Endpoint, resolve_endpoint
+from imgtui.engine.contexts import ContextError
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
+from imgtui.engine.ssh import SSHError
 
 if TYPE_CHECKING:  # the layer side is imported when first used, off the path to the first screen
     from imgtui.layers import Analysis
     from imgtui.layers.cache import LayerCache
+
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 def set_api_version(api: docker.APIClient, version: str) -> None:
@@ -58,10 +63,18 @@ class EngineUnavailable(EngineError):
 
 def describe(exc: BaseException) -> str:
     """One readable line for anything docker-py or requests may raise."""
-    if isinstance(exc, (EngineError, transfer.TransferError, BadReference, credentials.LoginError)):
+    worded = (EngineError, transfer.TransferError, BadReference, credentials.LoginError, ContextError)
+    if isinstance(exc, worded):
         return str(exc)  # worded for the user already
+    ssh = _cause(exc, SSHError)
+    if ssh is not None:
+        return str(ssh)  # ssh's reason, naming the host, wherever requests and urllib3 wrapped it
     if isinstance(exc, docker.errors.APIError):
         return engine_words(exc)
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        said = (exc.response.text or "").strip().splitlines()
+        words = f": {said[0][:200]}" if said else ""  # `Client sent an HTTP request to an HTTPS server.`
+        return f"the address answered HTTP {exc.response.status_code} {exc.response.reason}{words}"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, requests.exceptions.Timeout):
@@ -71,22 +84,32 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _os_reason(exc: BaseException) -> str | None:
-    """The operating system's words (`Connection refused`) buried in requests' and urllib3's wrappers."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and every one it wraps (args, `reason`, cause, context), each once."""
     seen: set[int] = set()
     todo: list[object] = [exc]
-    worded: str | None = None
-    """An OSError with no errno but words of its own (http.client's `Remote end closed connection ...`)."""
     while todo:
         item = todo.pop(0)
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
+        yield item
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+
+
+def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
+    return next((item for item in _chain(exc) if isinstance(item, kind)), None)
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    """The operating system's words (`Connection refused`) buried in requests' and urllib3's wrappers."""
+    worded: str | None = None
+    """An OSError with no errno but words of its own (http.client's `Remote end closed connection ...`)."""
+    for item in _chain(exc):
         if isinstance(item, OSError) and item.strerror:
             return str(item.strerror)
         if isinstance(item, OSError) and item.args and isinstance(item.args[0], str) and worded is None:
             worded = item.args[0]
-        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
     text = str(exc)
     return text.rsplit("] ", 1)[-1] if "[Errno" in text else worded
 
@@ -143,9 +166,12 @@ class Engine:
         self._parts: dict[str, ImageParts] = {}
 
     @classmethod
-    def connect(cls, host: str | None = None, timeout: float = 30.0) -> Engine:
+    def connect(cls, host: str | None = None, timeout: float = 30.0, context: str | None = None) -> Engine:
         """Connect and read the version in one request; raises EngineUnavailable saying what was tried."""
-        endpoint = resolve_endpoint(host)
+        try:
+            endpoint = resolve_endpoint(host, context=context)
+        except ContextError as exc:
+            raise EngineUnavailable(str(exc)) from exc
         return cls.connect_endpoint(endpoint, timeout)
 
     @classmethod
@@ -154,13 +180,7 @@ class Engine:
         store, and in the `Api-Version` header the newest API it speaks. The client then speaks the newer
         of what both sides know, never above what the engine accepts."""
         try:
-            api = docker.APIClient(
-                base_url=endpoint.base_url,
-                version=MINIMUM_DOCKER_API_VERSION,
-                timeout=timeout,
-                tls=endpoint.tls or False,
-                use_ssh_client=endpoint.use_ssh_client,
-            )
+            api = endpoint.client(MINIMUM_DOCKER_API_VERSION, timeout)
             answer = api.get(f"{api.base_url}/info", timeout=timeout)
             answer.raise_for_status()
             data = answer.json()
@@ -432,10 +452,7 @@ class Engine:
         if self._transfer_api is None:
             if self.endpoint is None:
                 return self.api
-            self._transfer_api = docker.APIClient(
-                base_url=self.endpoint.base_url, version=self.info.api_version, timeout=None,
-                tls=self.endpoint.tls or False, use_ssh_client=self.endpoint.use_ssh_client,
-            )  # fmt: skip
+            self._transfer_api = self.endpoint.client(self.info.api_version, None)
         return self._transfer_api
 
     def _transfer(self, what: str, fn: Any, *args: Any) -> Any:

@@ -1,13 +1,17 @@
-"""Find the engine the way the docker CLI does: --host, DOCKER_HOST (+ TLS variables), context, default."""
+"""Find the engine the way the docker CLI does: --context, --host, DOCKER_HOST (+ TLS variables),
+DOCKER_CONTEXT, the current context of `docker context use`, the default socket; and make the client."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from docker.context import ContextAPI
+import docker
 from docker.utils import kwargs_from_env
+
+from imgtui.engine import contexts, ssh
 
 DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
 
@@ -19,24 +23,76 @@ class Endpoint:
     base_url: str
     source: str
     tls: Any = None
+    context: str | None = None
+    """The docker context it comes from (`default` included), None when --host or DOCKER_HOST gave it."""
 
     @property
     def use_ssh_client(self) -> bool:
         return self.base_url.startswith("ssh://")
 
+    @property
+    def label(self) -> str:
+        """How the status line names the engine: `context prod (ssh://prod)` or the address."""
+        if self.context is not None:
+            return f"context {self.context} ({self.base_url})"
+        return self.base_url
 
-def resolve_endpoint(host: str | None = None, environ: dict[str, str] | None = None) -> Endpoint:
+    def client(self, version: str, timeout: float | None) -> docker.APIClient:
+        """A docker-py client for this endpoint. An ssh:// one is made as for a unix socket that is never
+        used (docker-py's own ssh transport wants paramiko, which has compiled parts: the one-file pyz
+        has none), and every request goes through imgtui.engine.ssh, mounted over that socket's adapter."""
+        if self.use_ssh_client:
+            target = ssh.SSHTarget.parse(self.base_url)  # a malformed address fails here, before any ssh
+            api = docker.APIClient(base_url=ssh.PLACEHOLDER_SOCKET, version=version, timeout=timeout)
+            ssh.attach(api, target, timeout)
+            return api
+        api = docker.APIClient(
+            base_url=self.base_url, version=version, timeout=timeout, tls=self.tls or False
+        )
+        if getattr(self.tls, "ca_cert", None):
+            # requests puts REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE before the session's CA: the engine's own
+            # CA (DOCKER_CERT_PATH, a context's ca.pem) would lose to the system's bundle and fail.
+            api.trust_env = False
+        return api
+
+
+def from_context(name: str, env: Mapping[str, str] | None = None) -> Endpoint:
+    """The endpoint of docker context `name` (`default`: DOCKER_HOST, else the default socket)."""
+    env = os.environ if env is None else env
+    if name == contexts.DEFAULT:
+        if env.get("DOCKER_HOST"):
+            kwargs = kwargs_from_env(dict(env))
+            return Endpoint(kwargs["base_url"], "docker context 'default': DOCKER_HOST", kwargs.get("tls"),
+                            contexts.DEFAULT)  # fmt: skip
+        return Endpoint(DEFAULT_UNIX_SOCKET, "docker context 'default'", None, contexts.DEFAULT)
+    found = contexts.load(name, env)
+    return Endpoint(found.host, f"docker context {name!r}", found.tls(), name)
+
+
+def resolve_endpoint(
+    host: str | None = None, environ: Mapping[str, str] | None = None, context: str | None = None
+) -> Endpoint:
+    """As the docker CLI: --context (not with --host), --host, DOCKER_HOST, DOCKER_CONTEXT, the current
+    context, the default socket. Raises contexts.ContextError for a context named but not found."""
     env = os.environ if environ is None else environ
+    if context and host:
+        raise contexts.ContextError("give --host or --context, not both")
+    if context:
+        return from_context(context, env)
     if host:
-        tls = kwargs_from_env(env).get("tls") if host.startswith("tcp://") else None
+        tls = kwargs_from_env(dict(env)).get("tls") if host.startswith("tcp://") else None
         return Endpoint(host, "--host", tls)
     if env.get("DOCKER_HOST"):
-        kwargs = kwargs_from_env(env)
+        kwargs = kwargs_from_env(dict(env))
         return Endpoint(kwargs["base_url"], "DOCKER_HOST", kwargs.get("tls"))
+    if env.get("DOCKER_CONTEXT"):
+        endpoint = from_context(env["DOCKER_CONTEXT"], env)
+        return Endpoint(endpoint.base_url, f"{endpoint.source} from DOCKER_CONTEXT", endpoint.tls,
+                        endpoint.context)  # fmt: skip
     try:
-        context = ContextAPI.get_context(env.get("DOCKER_CONTEXT") or None)
-    except Exception as exc:  # a broken context file should not stop us from trying the default
+        name = contexts.current_name(env)
+        if name == contexts.DEFAULT:
+            return Endpoint(DEFAULT_UNIX_SOCKET, "default socket")
+        return from_context(name, env)
+    except contexts.ContextError as exc:  # a broken current context should not stop us trying the default
         return Endpoint(DEFAULT_UNIX_SOCKET, f"default (docker context unreadable: {exc})")
-    if context is not None and context.Name != "default" and context.Host:
-        return Endpoint(context.Host, f"docker context {context.Name!r}", context.TLSConfig or None)
-    return Endpoint(DEFAULT_UNIX_SOCKET, "default socket")

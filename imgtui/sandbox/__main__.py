@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     start = sub.add_parser("start", help="start dockerd and the registry; print the DOCKER_HOST to use")
     start.add_argument("--seed", action="store_true", help="also create the demo images")
     sub.add_parser("seed", help="create the demo images (starts the sandbox if needed)")
-    sub.add_parser("stop", help="stop dockerd and the registry")
+    sub.add_parser(
+        "ssh",
+        help="start an sshd on 127.0.0.1 in front of the engine; print how imgtui reaches it over ssh://",
+    )
+    sub.add_parser("stop", help="stop dockerd, the registry and the sshd")
     sub.add_parser("destroy", help="stop, then delete the state folder")
     sub.add_parser("status", help="what runs, where")
     demo = sub.add_parser(
@@ -64,6 +68,11 @@ def _run(args: argparse.Namespace, sandbox: Sandbox) -> int:
             _seed(sandbox)
         print(f"export DOCKER_HOST={host}")
         print(f"# registry: http://{sandbox.registry}  (push to {sandbox.registry}/NAME:TAG)")
+    elif args.command == "ssh":
+        sandbox.start()
+        address = sandbox.start_sshd()
+        print(f"export IMGTUI_SSH_COMMAND='{sandbox.sshd.ssh_command}'")
+        print(f"export DOCKER_HOST={sandbox.sshd.alias}  # or {address}")
     elif args.command == "demo":
         return _demo(args, sandbox)
     return 0

@@ -49,6 +49,8 @@ class HostDockerd:
         self.driver_file = state / "storage-driver"
         """The storage driver the last start settled on (empty: dockerd's choice)."""
         self.containerd_pidfile = self.exec_root / "containerd" / "containerd.pid"
+        self.extra_args: list[str] = []
+        """More dockerd flags (a test's second engine listening on tcp://127.0.0.1 with TLS, say)."""
 
     def running(self) -> bool:
         pid = read_number(self.pidfile)
@@ -102,6 +104,7 @@ class HostDockerd:
                 "--pidfile", str(self.pidfile),
                 "--host", f"unix://{self.socket}",
                 *NETWORK_FLAGS,
+                *self.extra_args,
             ]  # fmt: skip
             if driver:
                 args += ["--storage-driver", driver]

@@ -14,6 +14,7 @@ APT_PACKAGES = {
     "busybox": "busybox-static",
 }
 CGROUPS = Path("/sys/fs/cgroup")
+SYSTEM_BIN = ("/usr/bin", "/usr/sbin")
 BUSYBOX = Path("/bin/busybox")
 
 
@@ -21,8 +22,9 @@ class SandboxError(Exception):
     """The sandbox could not be installed, started or seeded; the message says why."""
 
 
-TEST_PACKAGES = {"podman": "podman"}
-"""What only the tests need besides: Podman, for its Docker-compatible API (sandbox/podman.py)."""
+TEST_PACKAGES = {"podman": "podman", "sshd": "openssh-server", "ssh": "openssh-client"}
+"""What only the tests need besides: Podman, for its Docker-compatible API (sandbox/podman.py); OpenSSH's
+server and client, for engines reached over ssh:// (sandbox/sshd.py)."""
 
 
 def ensure_installed(log: bool = True, tests: bool = False) -> None:
@@ -33,7 +35,7 @@ def ensure_installed(log: bool = True, tests: bool = False) -> None:
         if binary == "busybox":
             if not BUSYBOX.exists():
                 missing.append(package)
-        elif shutil.which(binary) is None and not Path(f"/usr/bin/{binary}").exists():
+        elif shutil.which(binary) is None and not any(Path(d, binary).exists() for d in SYSTEM_BIN):
             missing.append(package)
     if not cgroups_mounted() and shutil.which("cgroupfs-mount") is None:
         # Only a machine booted without an init that mounts cgroups needs Debian's script (gone in Debian 13,

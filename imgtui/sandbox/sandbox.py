@@ -25,6 +25,7 @@ from imgtui.sandbox.processes import (
     stop_pid,
     unmount_under,
 )
+from imgtui.sandbox.sshd import SandboxSshd
 
 DEFAULT_STATE = Path(os.environ.get("IMGTUI_SANDBOX", "/tmp/imgtui-sandbox"))
 
@@ -56,6 +57,8 @@ class Sandbox:
         self.registry_pidfile = self.state / "registry.pid"
         self.registry_portfile = self.state / "registry.port"
         self.registry_log = self.state / "registry.log"
+        self.sshd = SandboxSshd(self.state, self.docker_host)
+        """An sshd on 127.0.0.1 in front of the engine (started by `start_sshd`), for ssh:// engines."""
 
     # -- the engine's places ------------------------------------------------------------------------------
     @property
@@ -161,6 +164,12 @@ class Sandbox:
         tail = self.registry_log.read_text(errors="replace")[-1500:]
         raise SandboxError(f"the registry did not start; the end of {self.registry_log}:\n{tail}")
 
+    def start_sshd(self) -> str:
+        """Start (or reuse) the sshd in front of the engine; returns its ssh:// address. Reach it with the
+        environment of `sshd.env()` (an ssh config of its own, with the alias `sshd.alias`)."""
+        self.sshd.start()
+        return self.sshd.address
+
     def kill_engine(self) -> None:
         """Kill dockerd as a crash would (SIGKILL; the registry keeps running); `restart_engine` brings it
         back on the same data. This machine's dockerd only."""
@@ -184,6 +193,7 @@ class Sandbox:
         if pid is not None:
             stop_pid(pid, str(self.registry_config))
         self.registry_pidfile.unlink(missing_ok=True)
+        self.sshd.stop()
         self.engine.stop()
 
     def destroy(self) -> None:
@@ -199,6 +209,7 @@ class Sandbox:
             "DOCKER_HOST": self.docker_host,
             "dockerd": "running" if self.dockerd_running() else "stopped",
             "registry": f"{self.registry}" if self.registry_running() else "stopped",
+            "sshd": f"{self.sshd.address} ({self.sshd.ssh_command})" if self.sshd.running() else "stopped",
         }
 
     def status_json(self) -> str:

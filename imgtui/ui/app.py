@@ -5,6 +5,8 @@ is the one place where a worker's error becomes a sentence for the user."""
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,7 +25,7 @@ from imgtui.ui.commands import Where
 from imgtui.ui.errors import seconds_shown, sentence
 from imgtui.ui.features.jobs import PullJob
 from imgtui.ui.features.registry import Registries
-from imgtui.ui.messages import Outcome, PullRequested, RegistryHeard
+from imgtui.ui.messages import EngineSwitched, Outcome, PullRequested, RegistryHeard
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.images import ImagesScreen
 
@@ -67,6 +69,11 @@ class ImgtuiApp(App[None]):
         # background (Textual alone turns colours to shades of grey); the cursor shows in reverse (app.tcss)
         super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
         self.engine = engine
+        self.live = live
+        self.switches = 0
+        """How many times `E` switched engine."""
+        self.retired: weakref.WeakSet[ImagesScreen] = weakref.WeakSet()
+        """Images views of engines switched away from: their workers' late failures are not shown."""
         self.insecure_registries = set(insecure_registries)
         self.registries: dict[tuple[str, bool], Registry] = {}
         """One client per registry for the session: typed credentials and digest caches live as long."""
@@ -117,6 +124,71 @@ class ImgtuiApp(App[None]):
     def command_quit(self) -> None:
         self.exit()
 
+    # -- the engine in use: docker contexts (`E`) -------------------------------------------------------
+    def command_engines(self) -> None:
+        """List the docker contexts; the one picked becomes the engine of every view."""
+        from imgtui.engine import contexts
+        from imgtui.ui.dialogs.engines import EnginePicker
+
+        problem = ""
+        try:
+            found, current = contexts.list_contexts(), contexts.current_name()
+        except contexts.ContextError as exc:
+            found, current, problem = [contexts.default_context()], contexts.DEFAULT, str(exc)
+        endpoint = self.engine.endpoint
+        in_use = endpoint.context if endpoint is not None else None
+        using = endpoint.label if endpoint is not None else self.engine.info.host
+
+        def picked(name: str | None) -> None:
+            if name is None:
+                return
+            if name == in_use:
+                self.notify(f"Already on docker context {name}")
+            elif self.images.job_bar.busy:
+                self.notify("A job is running on this engine; x cancels it, then switch", severity="warning")
+            else:
+                self.notify(f"Connecting to docker context {name} …", timeout=3)
+                self.run_worker(partial(self._connect_context, name), thread=True, exclusive=True,
+                                group="switch", exit_on_error=False,
+                                description=f"Switching to docker context {name}")  # fmt: skip
+
+        self.push_screen(EnginePicker(found, in_use, current, using, problem), picked)
+
+    def _connect_context(self, name: str) -> None:
+        """(In a worker) connect to the context's engine; the views switch once it answered."""
+        from imgtui.engine import EngineUnavailable
+        from imgtui.engine.connection import from_context
+        from imgtui.engine.contexts import ContextError
+
+        timeout = getattr(self.engine.api, "timeout", None) or 30.0  # as given to imgtui (--timeout)
+        try:
+            endpoint = from_context(name)
+        except ContextError as exc:
+            raise EngineUnavailable(str(exc)) from exc
+        self.post_message(EngineSwitched(Engine.connect_endpoint(endpoint, timeout)))
+
+    def on_engine_switched(self, message: EngineSwitched) -> None:
+        """A new images view on the new engine replaces the old one (and the old engine is closed): every
+        pane reads again, from the new engine."""
+        old_engine, old_view, old_mode = self.engine, self.images, self.current_mode
+        while len(self.screen_stack) > 1:  # views over the images view belong to the old engine
+            self.pop_screen()
+        old_view.close_stream()
+        self.retired.add(old_view)
+        self.engine = message.engine
+        if self.live:
+            message.engine.prefetch()
+        self.switches += 1
+        view = self.images = ImagesScreen(message.engine, live=self.live, view_id=f"images-{self.switches}")
+        # Each engine's views are a screen mode of their own (Textual's public way to replace the screen at
+        # the bottom of the stack); the old mode goes, but for the first one, which Textual keeps.
+        self.add_mode(f"engine-{self.switches}", lambda: view)
+        self.switch_mode(f"engine-{self.switches}")
+        if old_mode != "_default":
+            self.remove_mode(old_mode)
+        threading.Thread(target=old_engine.close, name="imgtui-close-engine", daemon=True).start()
+        self.notify(f"Now on {self.images.engine_label}", title="Engine switched")
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         where: Where | None = getattr(screen, "WHERE", None)  # each view's place in the command table
@@ -138,12 +210,21 @@ class ImgtuiApp(App[None]):
         self.images.query_one(Registries).heard_from(message.host, message.answered)
 
     # -- the one place for worker errors ---------------------------------------------------------------
+    def _of_retired_view(self, node: object) -> bool:
+        try:
+            screen = node if isinstance(node, Screen) else getattr(node, "screen", None)
+        except Exception:  # a widget no longer mounted
+            return False
+        return screen in self.retired
+
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """Every worker's failure, wherever it ran, becomes one sentence: a notification, and a log line
         when it was an action the user asked for. (Screens may also tidy their own state.)"""
         if event.state != WorkerState.ERROR or not self.images.showing:
             return
+        if self._of_retired_view(event.worker.node):
+            return  # a view of an engine switched away from
         worker, error = event.worker, event.worker.error
         said = sentence(error)
         if worker.group in ACTION_GROUPS:

@@ -120,6 +120,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("toggle_log", "l", IM, "show or hide the outcome log: what each action did, in engine words",
             "screen", palette="Outcome log"),
     Command("refresh", "r", IM, "reload everything from the engine", "screen", palette="Refresh"),
+    Command("engines", "E", IM, "switch engine: pick a docker context; every pane reads from it again",
+            "app", palette="Switch engine (docker context)"),
     Command("focus_repos", "", IM, "move to the repositories pane", "screen",
             palette="Focus repositories"),
     Command("focus_tags", "", IM, "move to the tags pane", "screen", palette="Focus tags"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from imgtui.engine import Catalog, EngineEvent, Image, Layer, OutcomeLine
+from imgtui.engine import Catalog, Engine, EngineEvent, Image, Layer, OutcomeLine
 
 
 @dataclass
@@ -76,3 +76,10 @@ class RegistryHeard(Message):
 
     host: str
     answered: bool
+
+
+@dataclass
+class EngineSwitched(Message):
+    """The engine of another docker context answered: the views move to it."""
+
+    engine: Engine

@@ -94,8 +94,10 @@ class ImagesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
     AUTO_FOCUS = "#repos"
 
-    def __init__(self, engine: Engine, *, live: bool = True, open_registry: str | None = None) -> None:
-        super().__init__(id="images")
+    def __init__(
+        self, engine: Engine, *, live: bool = True, open_registry: str | None = None, view_id: str = "images"
+    ) -> None:
+        super().__init__(id=view_id)  # another id once the engine is switched (`E`): both exist a moment
         self.engine = engine
         self.live = live
         self.open_registry = open_registry
@@ -499,10 +501,18 @@ class ImagesScreen(Screen[None]):
         pushed = f" · registry: {remote.state}" if remote is not None else ""
         return f"Layers of {tag.ref} ({tag.image.short_id}){pushed}{also}"
 
+    @property
+    def engine_label(self) -> str:
+        """The engine in use, as the status line names it: `context NAME (ADDRESS)` or the address."""
+        endpoint = self.engine.endpoint
+        return endpoint.label if endpoint is not None else self.engine.info.host
+
     def _update_status(self, note: str | None = None) -> None:
+        """`● ENGINE │ counts │ marks │ Docker VERSION (API …)`: the engine first, so 80 columns show it."""
         info = self.engine.info
         text = Text()
         text.append("● " if self.connected else "○ ", style="green" if self.connected else "bold")
+        text.append(f"{self.engine_label}  │ ")
         if note:
             text.append(f"{note}  │ ")
         elif self.loaded:
@@ -519,7 +529,7 @@ class ImagesScreen(Screen[None]):
                 "  │ ",
                 style="bold yellow",
             )
-        text.append(f"Docker {info.version} (API {info.api_version}) at {info.host}")
+        text.append(f"Docker {info.version} (API {info.api_version})")
         self.status.update(text)
 
     # -- what features ask of the view ------------------------------------------------------------------
