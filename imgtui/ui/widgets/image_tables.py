@@ -74,11 +74,14 @@ class TagTable(ItemTable[Tag]):
     def cells(self, item: Tag) -> tuple[Cell, ...]:
         others = len(item.image.names) - 1
         mark = f" +{others}" if others > 0 else ""
+        tag: Cell
         if item.tag == NONE:
             tag = Text(NONE, style="dim italic")
-        else:
+        elif mark:
             tag = Text(fmt.cut(item.tag, self.width_of("tag") - len(mark)))
             tag.append(mark, style="bold magenta")
+        else:
+            tag = fmt.cut(item.tag, self.width_of("tag"))  # a plain string: less memory than a Text
         return (tag, item.image.short_id, fmt.ago(item.image.created), right(fmt.size(item.image.size)))
 
     def haystack(self, item: Tag) -> str:
