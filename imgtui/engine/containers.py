@@ -194,7 +194,9 @@ class LogStream:
         self._raw = raw
         self._closed = threading.Event()
 
-    def lines(self) -> Iterator[str]:
+    def batches(self) -> Iterator[list[str]]:
+        """The complete lines of each chunk the engine sends (a line split across chunks waits for its end;
+        the last one, unended, comes when the stream ends)."""
         pending = b""
         try:
             for chunk in self._raw:
@@ -202,14 +204,14 @@ class LogStream:
                     return
                 pending += chunk
                 *whole, pending = pending.split(b"\n")
-                for line in whole:
-                    yield line.rstrip(b"\r").decode("utf-8", "replace")
+                if whole:
+                    yield [line.rstrip(b"\r").decode("utf-8", "replace") for line in whole]
         except Exception:
             if self._closed.is_set():
                 return
             raise
         if pending and not self._closed.is_set():
-            yield pending.decode("utf-8", "replace")
+            yield [pending.decode("utf-8", "replace")]
 
     def close(self) -> None:
         self._closed.set()
