@@ -441,6 +441,15 @@ class Engine:
     def start_container(self, container_id: str) -> None:
         self._call("starting the container", self.api.start, container_id)
 
+    def container_state(self, container_id: str) -> tuple[bool, int] | None:
+        """(running, exit code) of a container, or None if it no longer exists."""
+        try:
+            data = self._call("inspecting the container", self.api.inspect_container, container_id)
+        except docker.errors.NotFound:
+            return None
+        state = data.get("State") or {}
+        return bool(state.get("Running")), int(state.get("ExitCode") or 0)
+
     def restart_container(self, container_id: str) -> None:
         self._call("restarting the container", self.api.restart, container_id)
 

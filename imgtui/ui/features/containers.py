@@ -16,7 +16,7 @@ from imgtui.ui.dialogs.run import RunDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.containers import ContainersScreen
-from imgtui.ui.handover import hand_over
+from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 
 
 class Containers(Feature):
@@ -70,8 +70,19 @@ class Containers(Feature):
             except BadSpec as missing:
                 self.notify(f"{missing}; the container is created, not started", severity="error")
             else:
-                said = hand_over(self.app, command, f"{what}: ctrl-p ctrl-q detaches and comes back")
-                self.view.log_lines(OutcomeLine("info", said))
+                banner = f"{what}: ctrl-p ctrl-q detaches and comes back"
+                try:
+                    code = hand_over(self.app, command, banner)
+                except NotHandedOver as why:
+                    self.view.log_lines(OutcomeLine("error", str(why)))
+                    self.notify(str(why), severity="error")
+                else:
+                    self.came_back(container_id, what, code)
         else:
             self.notify(f"{verb} container {what}")
         self.app.push_screen(ContainersScreen(self.view.engine, select=container_id), self.view.select_image)
+
+    @work(thread=True, group="action", exit_on_error=False, description="Back from the container")
+    def came_back(self, container_id: str, name: str, code: int) -> None:
+        state = self.view.engine.container_state(container_id)
+        self.post_message(Outcome([OutcomeLine("info", back_words(name, True, code, state))]))

@@ -33,7 +33,7 @@ from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.logs import LogsScreen
-from imgtui.ui.handover import hand_over
+from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.image_tables import ContainerTable
 
@@ -138,7 +138,8 @@ class ContainersScreen(Screen[Optional[str]]):
         except BadSpec as missing:
             self.notify(str(missing), severity="error")
             return
-        self._hand_over(command, f"attached to {container.name}: ctrl-p ctrl-q detaches and comes back")
+        banner = f"attached to {container.name}: ctrl-p ctrl-q detaches and comes back (enter: a prompt)"
+        self._hand_over(container, command, banner, attached=True)
 
     def command_exec_shell(self) -> None:
         container = self.table.current
@@ -152,14 +153,24 @@ class ContainersScreen(Screen[Optional[str]]):
         except BadSpec as missing:
             self.notify(str(missing), severity="error")
             return
-        self._hand_over(command, f"a shell in {container.name}: exit (or ctrl-p ctrl-q) comes back")
+        self._hand_over(container, command, f"a shell in {container.name}: exit comes back", attached=False)
 
-    def _hand_over(self, command: TerminalCommand, banner: str) -> None:
+    def _hand_over(self, container: Container, command: TerminalCommand, banner: str, attached: bool) -> None:
         self.app.post_message(Outcome([OutcomeLine("action", command.what)]))
-        said = hand_over(self.app, command, banner)
+        try:
+            code = hand_over(self.app, command, banner)
+        except NotHandedOver as why:
+            self.app.post_message(Outcome([OutcomeLine("error", str(why))]))
+            self.notify(str(why), severity="error")
+            return
+        self._came_back(container, attached, code)
+
+    @work(thread=True, group="container-action", exit_on_error=False, description="Back from the container")
+    def _came_back(self, container: Container, attached: bool, code: int) -> None:
+        said = back_words(container.name, attached, code, self.engine.container_state(container.id))
         self.app.post_message(Outcome([OutcomeLine("info", said)]))
-        self.notify(said)
-        self.command_reload_containers()
+        self.app.call_from_thread(self.notify, said)
+        self.post_message(self.Loaded(self.engine.containers()))
 
     def command_logs(self) -> None:
         container = self.table.current

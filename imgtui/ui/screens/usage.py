@@ -71,7 +71,7 @@ class ShareTable(ItemTable[T], Generic[T]):
 class KindTable(ShareTable[KindUse]):
     COLUMNS = (
         ("kind", "Kind", 11),
-        ("count", "Count", 12),
+        ("count", "Count", 15),
         ("size", "Size", 9),
         ("share", "Share", 0),
         ("reclaim", "Reclaimable", 11),
