@@ -133,7 +133,7 @@ COMMANDS: tuple[Command, ...] = (
     # The containers view.
     Command("start", "t", C, "start the container", "screen", "Start"),
     Command("stop", "s", C, "stop the container", "screen", "Stop"),
-    Command("restart", "T", C, "restart the container", "screen", "Restart"),
+    Command("restart", "T", C, "restart the container", "screen", palette="Restart container"),
     Command("attach", "a", C, "attach the terminal to the container (ctrl-p ctrl-q comes back)", "screen",
             "Attach"),
     Command("exec_shell", "x", C, "a shell in the container (docker exec -it; exit comes back)",

@@ -69,7 +69,7 @@ class ContainersScreen(Screen[Optional[str]]):
         yield Static(what, id="containers-title", classes="screen-title")
         yield self.table
         yield FilterBar(id="containers-filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.table.border_title = "Containers"
