@@ -14,9 +14,9 @@ from imgtui.engine import NONE, OutcomeLine
 from imgtui.engine.containers import BadSpec, RunSpec, attach_command, docker_cli
 from imgtui.ui.dialogs.run import RunDialog
 from imgtui.ui.features import Feature
+from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.containers import ContainersScreen
-from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 
 
 class Containers(Feature):

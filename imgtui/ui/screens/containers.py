@@ -31,9 +31,9 @@ from imgtui.ui.commands import Where
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.messages import Outcome
 from imgtui.ui.screens.logs import LogsScreen
-from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.image_tables import ContainerTable
 
