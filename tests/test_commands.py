@@ -15,12 +15,15 @@ from imgtui.ui.screens.file import FileScreen
 from imgtui.ui.screens.images import FEATURE_IDS, ImagesScreen
 from imgtui.ui.screens.images import FEATURES as IMAGES_FEATURES
 from imgtui.ui.screens.inspect import InspectScreen
+from imgtui.ui.screens.logs import LogsScreen
 from imgtui.ui.screens.registry import RegistryScreen
 from imgtui.ui.screens.search import SearchScreen
+from imgtui.ui.screens.usage import UsageScreen
 
 SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
                                                     InspectScreen, SearchScreen, ContentsScreen,
-                                                    FileScreen, CompareScreen)}  # fmt: skip
+                                                    FileScreen, CompareScreen, LogsScreen,
+                                                    UsageScreen)}  # fmt: skip
 SCREENS[Where.EVERYWHERE] = ImgtuiApp
 FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 

@@ -17,7 +17,8 @@ import urllib3.exceptions
 from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
 from docker.utils import version_lt
 
-from imgtui.engine import credentials, removal, transfer
+from imgtui.engine import containers as containers_mod
+from imgtui.engine import credentials, removal, transfer, usage
 from imgtui.engine.catalog import Catalog
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.contexts import ContextError
@@ -446,6 +447,63 @@ class Engine:
 
     def rename_container(self, container_id: str, name: str) -> None:
         self._call(f"renaming the container to {name}", self.api.rename, container_id, name)
+
+    def run_container(self, spec: containers_mod.RunSpec) -> str:
+        """`docker create`, then (for run) `docker start`, unless the container wants a terminal: that one
+        is started by `docker start -ai` once the terminal is handed over. Returns the container's ID."""
+        container_id = self._call(
+            f"creating a container from {spec.image}", containers_mod.create, self.api, spec
+        )
+        if spec.start and not spec.tty:
+            self.start_container(container_id)
+        return str(container_id)
+
+    def start_container(self, container_id: str) -> None:
+        self._call("starting the container", self.api.start, container_id)
+
+    def container_state(self, container_id: str) -> tuple[bool, int] | None:
+        """(running, exit code) of a container, or None if it no longer exists."""
+        try:
+            data = self._call("inspecting the container", self.api.inspect_container, container_id)
+        except docker.errors.NotFound:
+            return None
+        state = data.get("State") or {}
+        return bool(state.get("Running")), int(state.get("ExitCode") or 0)
+
+    def restart_container(self, container_id: str) -> None:
+        self._call("restarting the container", self.api.restart, container_id)
+
+    def container_logs(
+        self, container_id: str, timestamps: bool, tail: int | str = "all"
+    ) -> containers_mod.LogStream:
+        """`docker logs -f` as a stream (on the client with no read timeout: a quiet container sends nothing
+        for as long as it likes)."""
+        raw = self._call(
+            "reading the container's logs", self._long().logs, container_id, stream=True, follow=True,
+            timestamps=timestamps, tail=tail,
+        )  # fmt: skip
+        return containers_mod.LogStream(raw)
+
+    # -- disk usage (usage.py): one /system/df ------------------------------------------------------------
+    def read_usage(self) -> usage.DiskUsage:
+        """`docker system df -v` in one request; on the containerd store the image figures are imgtui's
+        size model (an inspect and a history per image not seen before, kept by image ID)."""
+        data = self._call("reading disk usage", self.df)
+        sizes = self.containerd_sizes if self.info.containerd else None
+        return self._call("reading disk usage", usage.read_usage, data, sizes)
+
+    def plan_usage_prune(self, kind: usage.Kind, until: int = 0) -> usage.UsagePrunePlan:
+        return usage.plan_usage_prune(self.read_usage(), kind, until)
+
+    def usage_prune(self, plan: usage.UsagePrunePlan) -> Iterator[str | usage.PruneResult]:
+        """Prune what the plan previewed (raises UsageChanged, a PlanChanged, if the kind moved)."""
+        steps = usage.execute_usage_prune(self.api, plan, self.read_usage)
+        while True:
+            try:
+                item = self._call(f"pruning {plan.kind}", next, steps)
+            except StopIteration:
+                return
+            yield item
 
     # -- make and move (transfer.py), on a client with no read timeout: a save can pause for minutes -------
     def _long(self) -> docker.APIClient:

@@ -33,9 +33,9 @@ def _timestamp(value: Any) -> datetime:
         text = value.replace("Z", "+00:00")
         head, _, rest = text.partition(".")
         if rest:
-            digits = "".join(ch for ch in rest if ch.isdigit())
+            digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
             tz = rest[len(digits) :]
-            text = f"{head}.{digits[:6]}{tz}"
+            text = f"{head}.{digits[:6].ljust(6, '0')}{tz}"
         try:
             return datetime.fromisoformat(text)
         except ValueError:

@@ -102,7 +102,8 @@ def _demo(args: argparse.Namespace, sandbox: Sandbox) -> int:
     _seed(sandbox)
     print(f"imgtui sandbox: DOCKER_HOST={sandbox.docker_host}  (stop it with: python -m imgtui.sandbox stop)",
           file=sys.stderr)  # fmt: skip
-    return _exec_imgtui(args.imgtui_args, sandbox.env())
+    # The project's network rule: containers run from the demo (`n`) get no network unless told otherwise.
+    return _exec_imgtui(args.imgtui_args, {"IMGTUI_NETWORK": "none", **sandbox.env()})
 
 
 def _exec_imgtui(extra: list[str], env: dict[str, str]) -> int:

@@ -27,6 +27,8 @@ class Where(Enum):
     EVERYWHERE = "everywhere"
     IMAGES = "images view"
     CONTAINERS = "containers view"
+    LOGS = "container logs"
+    USAGE = "disk usage"
     REGISTRY = "registry view"
     INSPECT = "inspect view"
     SEARCH = "search results"
@@ -68,7 +70,7 @@ SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape
 # Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
 INS, DLG, SRCH, CON, FIL = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS, Where.FILE
-CMP = Where.COMPARE
+CMP, LOG, USE = Where.COMPARE, Where.LOGS, Where.USAGE
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -89,6 +91,10 @@ COMMANDS: tuple[Command, ...] = (
             "Inspect"),
     Command("containers", "c", IM, "containers (of the selected image, from the tags pane)",
             "containers", "Containers", "Containers"),
+    Command("new_container", "n", IM, "run or create a container from the selected tag (name, command, env, "
+            "-it, --rm, network)", "containers", palette="Run a container"),
+    Command("disk_usage", "u", IM, "disk usage of images, containers, volumes, build cache (system df -v); "
+            "prune each", "usage", palette="Disk usage"),
     Command("contents", "enter", IM, "on a layer: what is inside the image's layers (read once, then cached)",
             "contents", palette="Layer contents", bind=False),
     Command("compare", "equals_sign", IM, "compare the files of the two marked tags (space marks)",
@@ -127,7 +133,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("focus_tags", "", IM, "move to the tags pane", "screen", palette="Focus tags"),
     Command("focus_layers", "", IM, "move to the layers pane", "screen", palette="Focus layers"),
     # The containers view.
+    Command("start", "t", C, "start the container", "screen", "Start"),
     Command("stop", "s", C, "stop the container", "screen", "Stop"),
+    Command("restart", "T", C, "restart the container", "screen", palette="Restart container"),
+    Command("attach", "a", C, "attach the terminal to the container (ctrl-p ctrl-q comes back)", "screen",
+            "Attach"),
+    Command("exec_shell", "x", C, "a shell in the container (docker exec -it; exit comes back)",
+            "screen", "Shell"),
+    Command("logs", "l", C, "the container's logs (follow, search, timestamps)", "screen", "Logs"),
     Command("remove_container", "d", C, "remove the container", "screen", "Remove"),
     Command("rename", "e", C, "give the container a new name", "screen", "Rename"),
     Command("commit", "m", C, "commit the container to an image (name, author, message, changes)",
@@ -138,6 +151,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("filter_containers", "slash", C, "filter the containers as you type", "screen", "Filter"),
     Command("reload_containers", "r", C, "read the containers again", "screen", "Refresh"),
     Command("close_containers", "escape", C, "back to the images", "screen", "Back"),
+    # A container's logs.
+    Command("follow_logs", "f", LOG, "follow new lines, or stop following", "screen", "Follow"),
+    Command("search_logs", "slash", LOG, "show only the lines containing a text (escape clears)", "screen",
+            "Search"),
+    Command("timestamps", "t", LOG, "show the engine's timestamps, or hide them", "screen", "Timestamps"),
+    Command("close_logs", "escape", LOG, "back to the containers", "screen", "Back"),
+    # Disk usage.
+    Command("usage_kind", "tab", USE, "next pane: the kinds, the selected kind's objects",
+            shown="tab / shift+tab"),
+    Command("prune_kind", "p", USE, "prune the selected kind (a preview names what goes and what it frees)",
+            "screen", "Prune"),
+    Command("reload_usage", "r", USE, "read the disk usage again", "screen", "Refresh"),
+    Command("close_usage", "escape", USE, "back to the images", "screen", "Back"),
     # The registry view.
     Command("delete_tag", "d", R, "delete a tag by digest (the preview names every tag on that digest)",
             "screen", "Delete tag"),

@@ -1,5 +1,6 @@
-"""`c`: the containers, as far as images need them (`docker ps -a`), with stop, remove, rename and a jump
-to the image a container uses. Dismisses with that image's ID, or None."""
+"""`c`: the containers (`docker ps -a`), with start, stop, restart, remove, rename, attach, a shell, logs,
+commit, export and a jump to the image a container uses. Dismisses with that image's ID, or None. New
+containers show up live: the images view reloads this list on every container event while it is open."""
 
 from __future__ import annotations
 
@@ -16,17 +17,25 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from imgtui.engine import Container, Engine, OutcomeLine
+from imgtui.engine.containers import (
+    NAME_CHARS,
+    BadSpec,
+    TerminalCommand,
+    attach_command,
+    docker_cli,
+    exec_command,
+)
 from imgtui.engine.transfer import save_path_problem
 from imgtui.ui import commands
 from imgtui.ui.commands import Where
 from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.commit import CommitDialog
 from imgtui.ui.dialogs.name import NameDialog
+from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.messages import Outcome
+from imgtui.ui.screens.logs import LogsScreen
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.image_tables import ContainerTable
-
-NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 
 
 class ContainersScreen(Screen[Optional[str]]):
@@ -39,11 +48,15 @@ class ContainersScreen(Screen[Optional[str]]):
     class Loaded(Message):
         containers: list[Container]
 
-    def __init__(self, engine: Engine, image_id: str | None = None, image_label: str = "") -> None:
+    def __init__(
+        self, engine: Engine, image_id: str | None = None, image_label: str = "", select: str | None = None
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.image_id = image_id
         self.image_label = image_label
+        self.select = select
+        """A container to put the cursor on once it is listed (one just made with `n`)."""
         self.table = ContainerTable(id="containers")
         self.loaded = False
         self.committed = ""
@@ -56,7 +69,7 @@ class ContainersScreen(Screen[Optional[str]]):
         yield Static(what, id="containers-title", classes="screen-title")
         yield self.table
         yield FilterBar(id="containers-filter")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.table.border_title = "Containers"
@@ -73,6 +86,8 @@ class ContainersScreen(Screen[Optional[str]]):
         rows = [c for c in message.containers if self.image_id is None or c.image_id == self.image_id]
         self.table.set_items(rows)
         self.table.set_title(self.table.title("Containers"))
+        if self.select is not None and self.table.select_key(self.select):
+            self.select = None
         self.loaded = True
 
     def command_filter_containers(self) -> None:
@@ -98,6 +113,69 @@ class ContainersScreen(Screen[Optional[str]]):
             self.notify(f"{container.name} is not running ({container.status})")
             return
         self._act(container, "stop")
+
+    def command_start(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+        if container.running:
+            self.notify(f"{container.name} is running already ({container.status})")
+            return
+        self._act(container, "start")
+
+    def command_restart(self) -> None:
+        container = self.table.current
+        if container is not None:
+            self._act(container, "restart")
+
+    def command_attach(self) -> None:
+        """Hand the terminal to the container's tty (a stopped one is started first: `docker start -ai`)."""
+        container = self.table.current
+        if container is None:
+            return
+        try:
+            command = attach_command(self.engine.endpoint, container.id, container.running, docker_cli())
+        except BadSpec as missing:
+            self.notify(str(missing), severity="error")
+            return
+        banner = f"attached to {container.name}: ctrl-p ctrl-q detaches and comes back (enter: a prompt)"
+        self._hand_over(container, command, banner, attached=True)
+
+    def command_exec_shell(self) -> None:
+        container = self.table.current
+        if container is None:
+            return
+        if not container.running:
+            self.notify(f"{container.name} is not running ({container.status}): t starts it")
+            return
+        try:
+            command = exec_command(self.engine.endpoint, container.id, docker_cli())
+        except BadSpec as missing:
+            self.notify(str(missing), severity="error")
+            return
+        self._hand_over(container, command, f"a shell in {container.name}: exit comes back", attached=False)
+
+    def _hand_over(self, container: Container, command: TerminalCommand, banner: str, attached: bool) -> None:
+        self.app.post_message(Outcome([OutcomeLine("action", command.what)]))
+        try:
+            code = hand_over(self.app, command, banner)
+        except NotHandedOver as why:
+            self.app.post_message(Outcome([OutcomeLine("error", str(why))]))
+            self.notify(str(why), severity="error")
+            return
+        self._came_back(container, attached, code)
+
+    @work(thread=True, group="container-action", exit_on_error=False, description="Back from the container")
+    def _came_back(self, container: Container, attached: bool, code: int) -> None:
+        said = back_words(container.name, attached, code, self.engine.container_state(container.id))
+        self.app.post_message(Outcome([OutcomeLine("info", said)]))
+        self.app.call_from_thread(self.notify, said)
+        self.post_message(self.Loaded(self.engine.containers()))
+
+    def command_logs(self) -> None:
+        container = self.table.current
+        if container is not None:
+            self.app.push_screen(LogsScreen(self.engine, container))
 
     def command_remove_container(self) -> None:
         container = self.table.current
@@ -191,6 +269,12 @@ class ContainersScreen(Screen[Optional[str]]):
         if what == "stop":
             self.engine.stop_container(container.id)
             done = f"Stopped {container.name}"
+        elif what == "start":
+            self.engine.start_container(container.id)
+            done = f"Started {container.name}"
+        elif what == "restart":
+            self.engine.restart_container(container.id)
+            done = f"Restarted {container.name}"
         elif what == "remove":
             if container.running:
                 self.engine.stop_container(container.id)

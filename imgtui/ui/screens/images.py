@@ -42,6 +42,7 @@ from imgtui.ui.features.jobs import Jobs
 from imgtui.ui.features.naming import Naming
 from imgtui.ui.features.registry import Registries
 from imgtui.ui.features.removal import Removal
+from imgtui.ui.features.usage import Usage
 from imgtui.ui.messages import (
     ConnectionChanged,
     DiskUsageRead,
@@ -52,6 +53,7 @@ from imgtui.ui.messages import (
     Outcome,
 )
 from imgtui.ui.screens.containers import ContainersScreen
+from imgtui.ui.screens.usage import UsageScreen
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.image_tables import LayerTable, RepositoryTable, SnapshotLayerTable, TagTable
@@ -81,9 +83,10 @@ HISTORY_DELAY = 0.08
 than the gap between repeated keys (25-40 a second), so that moving through a list paints only the list."""
 RELIST_OVER = 50
 """More images touched than this at once: one list request beats an inspect each."""
-FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries, Contents, Cleanup)
+FEATURES = (Removal, Naming, Inspection, Containers, Jobs, Registries, Contents, Cleanup, Usage)
 FEATURE_IDS = {Removal: "removal", Naming: "naming", Inspection: "inspection", Containers: "containers",
-               Jobs: "jobs", Registries: "registry", Contents: "contents", Cleanup: "cleanup"}  # fmt: skip
+               Jobs: "jobs", Registries: "registry", Contents: "contents", Cleanup: "cleanup",
+               Usage: "usage"}  # fmt: skip
 """Each feature's id: the `handler` of its commands in imgtui/ui/commands.py."""
 
 
@@ -113,6 +116,7 @@ class ImagesScreen(Screen[None]):
         self._events = Coalesced(self, lambda: EVENT_BATCH_DELAY, self._flush_events)
         self._disk = Coalesced(self, lambda: DISK_USAGE_DELAY, self.read_disk_usage)
         self._containers = Coalesced(self, lambda: EVENT_BATCH_DELAY, self._reload_containers)
+        self._usage = Coalesced(self, lambda: DISK_USAGE_DELAY, self._reload_usage)
         self._layers_for: str | None = None
         self._layers_tag: Tag | None = None
         """The selected tag, whose layers are shown or being read."""
@@ -296,6 +300,8 @@ class ImagesScreen(Screen[None]):
         if message.event.type == "container" and isinstance(self.app.screen, ContainersScreen):
             self._containers.request()
         self.query_one(Cleanup).event_seen(message.event)
+        if isinstance(self.app.screen, UsageScreen):
+            self._usage.request()
         ref = message.event.touched_image
         if ref is None:
             return
@@ -305,6 +311,10 @@ class ImagesScreen(Screen[None]):
     def _reload_containers(self) -> None:
         if self.showing and isinstance(self.app.screen, ContainersScreen):
             self.app.screen.command_reload_containers()
+
+    def _reload_usage(self) -> None:
+        if self.showing and isinstance(self.app.screen, UsageScreen):
+            self.app.screen.command_reload_usage()
 
     def _flush_events(self) -> None:
         if not self.showing:
