@@ -35,7 +35,7 @@ class Terminal:
         self.stream = pyte.ByteStream(self.screen)
         self.first = b""
 
-    def read(self, quiet: float = 0.8, most: float = 20.0) -> bytes:
+    def read(self, quiet: float = 1.5, most: float = 20.0) -> bytes:
         """Everything written until `quiet` seconds pass with nothing."""
         out, end, last = b"", time.monotonic() + most, time.monotonic()
         while time.monotonic() < end and time.monotonic() - last < quiet:
