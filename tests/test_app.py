@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from rich.text import Text
 from textual.worker import WorkerState
 
 from imgtui.engine import NONE, Engine
@@ -42,7 +43,10 @@ def screen_text(app: ImgtuiApp) -> str:
 
 
 def row_text(table: ItemTable, row: int) -> str:
-    return " ".join(str(cell) for cell in table.get_row_at(row))
+    """The row's cells as they show (a string cell is Rich markup, as DataTable reads it)."""
+    return " ".join(
+        Text.from_markup(cell).plain if isinstance(cell, str) else str(cell) for cell in table.get_row_at(row)
+    )
 
 
 async def move_to(pilot, table: ItemTable, wanted: Callable[[object], bool]) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar, Union
 
+from rich.markup import escape
 from rich.text import Text
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
@@ -28,6 +29,19 @@ def right(text: str, width: int = 7) -> str:
     """Right-aligned (DataTable's fixed-width columns do not justify on their own). A plain string, not a
     Text: a table of 10,000 rows holds two of these per row, and a Text costs several times the memory."""
     return text.rjust(width)
+
+
+def _literal(cell: Cell) -> Cell:
+    """A string cell shown as it is: DataTable reads a string as Rich markup (a commit message `[wip] fix`
+    lost its brackets; a command holding `[/tmp]` raised MarkupError), so brackets are escaped. Subclasses
+    that want markup (a styled mark in a string, lighter than a Text) return a `Markup`."""
+    if isinstance(cell, Markup) or not isinstance(cell, str) or "[" not in cell:
+        return cell
+    return escape(cell)
+
+
+class Markup(str):
+    """A string cell that is Rich markup on purpose (see _literal)."""
 
 
 class ItemTable(DataTable[Cell], Generic[T]):
@@ -205,7 +219,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
         if key not in self.marked:
             return cells
         first = Text("● ", style="bold yellow")
-        first.append_text(cells[0] if isinstance(cells[0], Text) else Text(cells[0]))
+        first.append_text(Text.from_markup(cells[0]) if isinstance(cells[0], str) else cells[0])  # as shown
         return (first, *cells[1:])
 
     def _show(self, rebuild: bool = False) -> None:
@@ -288,7 +302,7 @@ class ItemTable(DataTable[Cell], Generic[T]):
             ):
                 cells = hit[3]
             else:
-                cells = self._decorated(key, self.cells(item))
+                cells = self._decorated(key, tuple(map(_literal, self.cells(item))))
             cache[key] = (item, marked, minute, cells)
             out[key] = cells
         self._cell_cache = cache
