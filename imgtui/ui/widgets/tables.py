@@ -302,7 +302,10 @@ class ItemTable(DataTable[Cell], Generic[T]):
             ):
                 cells = hit[3]
             else:
-                cells = self._decorated(key, tuple(map(_literal, self.cells(item))))
+                cells = self.cells(item)
+                if any(isinstance(c, str) and "[" in c and not isinstance(c, Markup) for c in cells):
+                    cells = tuple(map(_literal, cells))  # a copy only where a bracket needs escaping
+                cells = self._decorated(key, cells)
             cache[key] = (item, marked, minute, cells)
             out[key] = cells
         self._cell_cache = cache
