@@ -1,0 +1,280 @@
+"""Registry retention against the sandbox's real registries (docker-registry 2.8 on 127.0.0.1, deletes
+enabled, and one with deletes disabled): "delete only this tag" through a throwaway manifest, and a retention
+policy whose plans are checked line by line. Images with chosen created times are written with the registry
+API (the busybox layers mounted across, a config of their own), so the time order is known exactly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from datetime import datetime, timezone
+from urllib.parse import urlparse
+
+import docker
+import pytest
+
+from imgtui.registry import DeleteDisabled, NotFound, Registry, RegistryError
+from imgtui.registry.retention import (
+    RetentionChanged,
+    RetentionError,
+    RetentionPolicy,
+    UntagChanged,
+    apply_retention,
+    execute_untag,
+    plan_retention,
+    plan_untag,
+)
+from tests.conftest import Filled
+from tests.fault_proxy import Canned, FaultProxy, Rule
+from tests.registries import DOCKER_V2, Raw, push
+
+
+def counted(registry: Registry) -> list[str]:
+    """Every request the registry object sends (method and path), through requests' response hook."""
+    seen: list[str] = []
+    registry.session.hooks["response"].append(
+        lambda r, *a, **k: seen.append(f"{r.request.method} {urlparse(r.url).path} {r.status_code}")
+    )
+    return seen
+
+
+def dated_image(host: str, repository: str, tag: str, created: str) -> str:
+    """Write `repository:tag` as busybox (its layer mounted from `alpha`) with a config of its own whose
+    `created` is the given time; returns the manifest's digest."""
+    raw = Raw(host)
+    _, manifest_raw = raw.get_manifest("alpha", "latest")
+    manifest = json.loads(manifest_raw)
+    config_digest = manifest["config"]["digest"]
+    with urllib.request.urlopen(f"http://{host}/v2/alpha/blobs/{config_digest}", timeout=10) as answer:
+        config = json.loads(answer.read())
+    config["created"] = created
+    config_raw = json.dumps(config).encode()
+    digest = "sha256:" + hashlib.sha256(config_raw).hexdigest()
+    for blob in manifest["layers"]:
+        mount = urllib.request.Request(
+            f"http://{host}/v2/{repository}/blobs/uploads/?mount={blob['digest']}&from=alpha", method="POST"
+        )
+        with urllib.request.urlopen(mount, timeout=10) as answer:
+            assert answer.status == 201
+    start = urllib.request.Request(f"http://{host}/v2/{repository}/blobs/uploads/", method="POST")
+    with urllib.request.urlopen(start, timeout=10) as answer:
+        location = answer.headers["Location"]
+    put = urllib.request.Request(
+        f"{location}&digest={digest}",
+        data=config_raw,
+        method="PUT",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    with urllib.request.urlopen(put, timeout=10) as answer:
+        assert answer.status == 201
+    manifest["config"] = {**manifest["config"], "digest": digest, "size": len(config_raw)}
+    return raw.put_manifest(repository, tag, DOCKER_V2, manifest)
+
+
+def same_digest(host: str, repository: str, tag: str, source: str) -> str:
+    raw = Raw(host)
+    _, body = raw.get_manifest(repository, source)
+    return raw.put_manifest(repository, tag, DOCKER_V2, json.loads(body))
+
+
+# -- delete only this tag ------------------------------------------------------------------------------
+def test_delete_only_this_tag_leaves_the_other_tag_on_its_digest(
+    filled_registry: Filled, api: docker.APIClient, unique: str
+) -> None:
+    host, repo = filled_registry.address, f"only-{unique}"
+    push(api, "commit_test:second", f"{host}/{repo}:a")
+    push(api, "commit_test:second", f"{host}/{repo}:b")
+    push(api, "busybox:latest", f"{host}/{repo}:other")
+    registry = Registry(host)
+    digest = registry.digest_of(repo, "a")
+    plan = plan_untag(registry, repo, "a")
+    assert plan.digest == digest and plan.stay == ("b",) and plan.total_tags == 3
+    text = "\n".join(plan.lines())
+    assert f"Remove only the tag {host}/{repo}:a; its manifest {digest} stays." in text
+    assert "1 other tag stays on that digest, as it is: b" in text
+    assert "this takes two requests:" in text and f"{repo} keeps 2 of 3 tags." in text
+    seen = counted(registry)
+    steps = list(execute_untag(registry, plan))
+    assert steps == [
+        ("info", f"{host}/{repo}:a still points at {digest[:19]}"),
+        ("info", f"{host} allows deletes (a DELETE of an unused digest answered 404)"),
+        ("info", f"Uploaded the empty config blob (2 bytes) to {host}/{repo}"),
+        ("tagged", f"{host}/{repo}:a now points at the throwaway {plan.throwaway_digest[:19]}"),
+        (
+            "untagged",
+            f"Tag gone: {host}/{repo}:a (deleted the throwaway); {digest[:19]} stays; b stays on it",
+        ),
+    ]
+    changes = [s for s in seen if s.split()[0] in ("PUT", "DELETE", "POST")]
+    assert changes == [
+        f"DELETE /v2/{repo}/manifests/{plan.throwaway_digest} 404",
+        f"POST /v2/{repo}/blobs/uploads/ 202",
+        f"PUT {changes[2].split()[1]} 201",
+        f"PUT /v2/{repo}/manifests/a 201",
+        f"DELETE /v2/{repo}/manifests/{plan.throwaway_digest} 202",
+    ]
+    assert registry.digest_of(repo, "b") == digest, "the other tag still resolves to the same digest"
+    with pytest.raises(NotFound):
+        registry.digest_of(repo, "a")
+    assert sorted(registry.all_tags(repo)) == ["b", "other"]
+    assert registry.manifest(repo, digest).digest == digest, "the manifest itself is still there"
+
+
+def test_delete_only_this_tag_refuses_when_the_tag_moved(
+    filled_registry: Filled, api: docker.APIClient, unique: str
+) -> None:
+    host, repo = filled_registry.address, f"onlymoved-{unique}"
+    push(api, "commit_test:second", f"{host}/{repo}:a")
+    push(api, "commit_test:second", f"{host}/{repo}:b")
+    registry = Registry(host)
+    plan = plan_untag(registry, repo, "a")
+    push(api, "busybox:latest", f"{host}/{repo}:a")  # someone pushes over it meanwhile
+    with pytest.raises(UntagChanged, match="changed since the preview; nothing was changed") as info:
+        list(execute_untag(registry, plan))
+    assert info.value.plan.digest != plan.digest and info.value.plan.stay == ()
+    assert sorted(registry.all_tags(repo)) == ["a", "b"]
+
+
+def test_delete_only_this_tag_on_a_registry_without_deletes_changes_nothing(nodelete_registry: str) -> None:
+    registry = Registry(nodelete_registry)
+    before = registry.digest_of("keep", "me")
+    plan = plan_untag(registry, "keep", "me")
+    seen = counted(registry)
+    with pytest.raises(DeleteDisabled) as info:
+        list(execute_untag(registry, plan))
+    said = str(info.value)
+    assert said.startswith(f"{nodelete_registry} does not allow deleting (405")
+    assert "storage.delete.enabled: true" in said and "\n" not in said
+    assert not [s for s in seen if s.startswith("PUT")], "nothing was written"
+    assert registry.all_tags("keep") == ["me"] and registry.digest_of("keep", "me") == before
+
+
+def test_a_delete_failing_after_the_put_puts_the_original_back(
+    filled_registry: Filled, api: docker.APIClient, unique: str, faulty: FaultProxy
+) -> None:
+    host, repo = filled_registry.address, f"putback-{unique}"
+    push(api, "commit_test:second", f"{host}/{repo}:a")
+    push(api, "commit_test:second", f"{host}/{repo}:b")
+    registry = Registry(faulty.address)
+    digest = registry.digest_of(repo, "a")
+    plan = plan_untag(registry, repo, "a")
+    gone = json.dumps({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}).encode()
+    broken = json.dumps({"errors": [{"code": "UNKNOWN", "message": "disk full"}]}).encode()
+    faulty.rules += [
+        Rule(plan.throwaway_digest, "DELETE", answer=Canned(404, gone)),  # the probe, as the registry says
+        Rule(plan.throwaway_digest, "DELETE", answer=Canned(500, broken)),  # the delete itself fails
+    ]
+    steps: list[tuple[str, str]] = []
+    with pytest.raises(RegistryError) as info:
+        steps.extend(execute_untag(registry, plan))
+    assert str(info.value) == (
+        f"deleting {repo}@{plan.throwaway_digest[:19]}: {faulty.address} had an internal error (500: disk "
+        f"full); {faulty.address}/{repo}:a was put back on {digest[:19]}: nothing changed"
+    )
+    assert steps[-1] == ("tagged", f"{faulty.address}/{repo}:a points at {digest[:19]} again (put back)")
+    direct = Registry(host)
+    assert direct.digest_of(repo, "a") == digest and direct.digest_of(repo, "b") == digest
+
+
+# -- retention -----------------------------------------------------------------------------------------
+TIMES = {
+    "v1": "2024-01-01T10:00:00Z",
+    "v2": "2024-01-02T10:00:00Z",
+    "v10": "2024-01-03T10:00:00Z",
+    "v9": "2024-01-04T10:00:00Z",  # made after v10: string order and time order differ
+}
+
+
+def dated_repository(host: str, repo: str) -> dict[str, str]:
+    """v1 < v2 < v10 < v9 by created time; `latest` on v2's digest, `stable` on v1's: tag -> digest."""
+    digests = {tag: dated_image(host, repo, tag, when) for tag, when in TIMES.items()}
+    digests["latest"] = same_digest(host, repo, "latest", "v2")
+    digests["stable"] = same_digest(host, repo, "stable", "v1")
+    assert digests["latest"] == digests["v2"] and digests["stable"] == digests["v1"]
+    return digests
+
+
+def test_retention_plan_keeps_the_newest_by_created_time_and_patterns(
+    filled_registry: Filled, unique: str
+) -> None:
+    host, repo = filled_registry.address, f"keep-{unique}"
+    d = dated_repository(host, repo)
+    registry = Registry(host)
+    seen = counted(registry)
+    plan = plan_retention(registry, repo, RetentionPolicy(2, ("latest",)))
+    gets = [s for s in seen if s.startswith("GET")]
+    assert len([s for s in seen if s.startswith("HEAD")]) == 6, "one HEAD a tag"
+    assert len(gets) == 1 + 4 + 4, f"the tag list, then a manifest and a config per digest: {gets}"
+    assert plan.lines() == [
+        "Policy: keep the newest 2 by created time and tags matching latest; delete the other tags",
+        f"Delete 3 tags of {repo} (1 alone, by a throwaway manifest), keep 3: 3 requests that change the "
+        "registry.",
+        f"delete stable  created 2024-01-01 10:00:00  {d['v1'][:19]}  (not among the newest 2, #4)",
+        f"delete v1  created 2024-01-01 10:00:00  {d['v1'][:19]}  (not among the newest 2, #4)",
+        f"delete v2  created 2024-01-02 10:00:00  {d['v2'][:19]}  (not among the newest 2, #3)",
+        "  its digest is shared with kept latest: only this tag goes (pointed at a throwaway manifest, then "
+        "that is deleted by digest)",
+        f"  {d['v1'][:19]} is deleted once: stable, v1 go together",
+        f"keep v9  created 2024-01-04 10:00:00  {d['v9'][:19]}  (among the newest 2, #1)",
+        f"keep v10  created 2024-01-03 10:00:00  {d['v10'][:19]}  (among the newest 2, #2)",
+        f"keep latest  created 2024-01-02 10:00:00  {d['v2'][:19]}  (matches latest)",
+        "Space on the registry's disk comes back only when its garbage collection runs.",
+    ]
+    steps = list(apply_retention(registry, plan))
+    where = f"{host}/{repo}"
+    kinds = [k for k, _ in steps]
+    assert kinds == ["info", "info", "deleted", "info", "info", "tagged", "untagged"], steps
+    assert steps[2] == ("deleted", f"Deleted {where}@{d['v1']}: {where}:stable, {where}:v1 gone")
+    assert steps[-1][1].startswith(f"Tag gone: {where}:v2 (deleted the throwaway)")
+    assert sorted(registry.all_tags(repo)) == ["latest", "v10", "v9"]
+    assert registry.digest_of(repo, "latest") == d["v2"], "the kept tag on the shared digest still resolves"
+    for tag in ("v1", "v2", "stable"):
+        with pytest.raises(NotFound):
+            registry.digest_of(repo, tag)
+    with pytest.raises(NotFound):
+        registry.manifest(repo, d["v1"])
+
+
+def test_retention_by_patterns_only_and_created_unknown_is_kept(filled_registry: Filled, unique: str) -> None:
+    host, repo = filled_registry.address, f"pat-{unique}"
+    d = dated_repository(host, repo)
+    registry = Registry(host)
+    plan = plan_retention(registry, repo, RetentionPolicy(None, ("v1*", "stable")))
+    assert [(v.tag, v.reason) for v in plan.kept] == [
+        ("v10", "matches v1*"), ("v1", "matches v1*"), ("stable", "matches stable"),
+    ]  # fmt: skip
+    assert [(v.tag, v.reason, v.shared_with) for v in plan.doomed] == [
+        ("latest", "matches no keep pattern", ()), ("v2", "matches no keep pattern", ()), ("v9", "matches no keep pattern", ()),
+    ]  # fmt: skip
+    assert plan.whole_digests == [(d["v2"], ["latest", "v2"]), (d["v9"], ["v9"])]
+    assert datetime(2024, 1, 4, 10, tzinfo=timezone.utc) == plan.doomed[-1].created
+
+
+def test_retention_refuses_an_empty_policy() -> None:
+    with pytest.raises(RetentionError, match="an empty policy would delete every tag"):
+        RetentionPolicy()
+    with pytest.raises(RetentionError, match="keep must be a whole number"):
+        RetentionPolicy(-1)
+
+
+def test_retention_apply_refuses_when_the_tags_moved(filled_registry: Filled, unique: str) -> None:
+    host, repo = filled_registry.address, f"moved-{unique}"
+    d = dated_repository(host, repo)
+    registry = Registry(host)
+    plan = plan_retention(registry, repo, RetentionPolicy(3))
+    assert [v.tag for v in plan.doomed] == ["stable", "v1"]
+    dated_image(host, repo, "v11", "2024-01-05T10:00:00Z")  # pushed after the preview
+    with pytest.raises(RetentionChanged, match="changed since the preview; nothing was changed") as info:
+        list(apply_retention(registry, plan))
+    assert [v.tag for v in info.value.plan.doomed] == ["stable", "v1", "latest", "v2"]
+    assert registry.digest_of(repo, "v1") == d["v1"], "nothing was deleted"
+
+
+def test_retention_on_a_registry_without_deletes_is_one_sentence(nodelete_registry: str) -> None:
+    registry = Registry(nodelete_registry)
+    plan = plan_retention(registry, "keep", RetentionPolicy(0))
+    assert [v.tag for v in plan.doomed] == ["me"]
+    with pytest.raises(DeleteDisabled, match=r"storage\.delete\.enabled: true"):
+        list(apply_retention(registry, plan))
+    assert registry.all_tags("keep") == ["me"]
