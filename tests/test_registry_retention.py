@@ -245,7 +245,8 @@ def test_retention_by_patterns_only_and_created_unknown_is_kept(filled_registry:
         ("v10", "matches v1*"), ("v1", "matches v1*"), ("stable", "matches stable"),
     ]  # fmt: skip
     assert [(v.tag, v.reason, v.shared_with) for v in plan.doomed] == [
-        ("latest", "matches no keep pattern", ()), ("v2", "matches no keep pattern", ()), ("v9", "matches no keep pattern", ()),
+        ("latest", "matches no keep pattern", ()), ("v2", "matches no keep pattern", ()),
+        ("v9", "matches no keep pattern", ()),
     ]  # fmt: skip
     assert plan.whole_digests == [(d["v2"], ["latest", "v2"]), (d["v9"], ["v9"])]
     assert datetime(2024, 1, 4, 10, tzinfo=timezone.utc) == plan.doomed[-1].created

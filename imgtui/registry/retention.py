@@ -58,7 +58,7 @@ def throwaway(repository: str, tag: str) -> tuple[bytes, str]:
 
 
 def _heads(registry: Registry, repository: str, tags: list[str]) -> dict[str, tuple[str, str]]:
-    """HEAD every tag, PARALLEL at a time: tag -> (digest, media type); tags deleted meanwhile are left out."""
+    """HEAD every tag, PARALLEL at a time: tag -> (digest, media type); tags deleted meanwhile: left out."""
 
     def head_or_none(name: str) -> tuple[str, str] | None:
         try:
