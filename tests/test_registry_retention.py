@@ -27,7 +27,7 @@ from imgtui.registry.retention import (
 )
 from tests.conftest import Filled
 from tests.fault_proxy import Canned, FaultProxy, Rule
-from tests.registries import DOCKER_V2, Raw, push
+from tests.registries import DOCKER_V2, OCI_INDEX, Raw, push
 
 
 def counted(registry: Registry) -> list[str]:
@@ -175,6 +175,55 @@ def test_a_delete_failing_after_the_put_puts_the_original_back(
     assert steps[-1] == ("tagged", f"{faulty.address}/{repo}:a points at {digest[:19]} again (put back)")
     direct = Registry(host)
     assert direct.digest_of(repo, "a") == digest and direct.digest_of(repo, "b") == digest
+
+
+def test_when_putting_the_original_back_fails_too_the_sentence_says_how_to_fix_it(
+    filled_registry: Filled, api: docker.APIClient, unique: str, faulty: FaultProxy
+) -> None:
+    host, repo = filled_registry.address, f"stuck-{unique}"
+    push(api, "commit_test:second", f"{host}/{repo}:a")
+    push(api, "commit_test:second", f"{host}/{repo}:b")
+    registry = Registry(faulty.address)
+    digest = registry.digest_of(repo, "a")
+    plan = plan_untag(registry, repo, "a")
+    gone = json.dumps({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}).encode()
+    faulty.rules += [
+        Rule(plan.throwaway_digest, "DELETE", answer=Canned(404, gone)),
+        Rule(plan.throwaway_digest, "DELETE", answer=Canned(503, b"")),
+        Rule(f"/v2/{repo}/manifests/a", "PUT"),  # the throwaway's PUT goes through
+        Rule(f"/v2/{repo}/manifests/a", "PUT", answer=Canned(503, b"")),  # putting the original back fails
+    ]
+    with pytest.raises(RegistryError) as info:
+        list(execute_untag(registry, plan))
+    where = f"{faulty.address}/{repo}"
+    said = str(info.value)
+    assert said.startswith(f"deleting {repo}@{plan.throwaway_digest[:19]}: {faulty.address} had an internal")
+    assert "putting the original back failed too" in said and "\n" not in said
+    assert f"{where}:a now points at the throwaway {plan.throwaway_digest}" in said
+    assert f"`crane tag {where}@{digest} a`, or pull {where}@{digest}, tag it {where}:a and push" in said
+    direct = Registry(host)
+    assert direct.digest_of(repo, "a") == plan.throwaway_digest, "what the sentence says is so"
+    assert direct.digest_of(repo, "b") == digest
+    direct.put_manifest(repo, "a", *direct.manifest_bytes(repo, digest))  # the fix it names, done by hand
+    assert direct.digest_of(repo, "a") == digest
+
+
+def test_retention_keeps_the_platforms_of_a_kept_index(filled_registry: Filled, unique: str) -> None:
+    """A tag that goes, on a digest a kept index lists as a platform: only the tag goes (the index stays
+    whole)."""
+    host, repo = filled_registry.address, f"plat-{unique}"
+    image = dated_image(host, repo, "img", "2024-02-01T00:00:00Z")
+    _, body = Raw(host).get_manifest(repo, "img")
+    index = Raw(host).index(repo, "idx", OCI_INDEX, [(image, DOCKER_V2, len(body), "linux/amd64")])
+    registry = Registry(host)
+    plan = plan_retention(registry, repo, RetentionPolicy(None, ("idx",)))
+    assert [(v.tag, v.shared_with) for v in plan.doomed] == [("img", ("idx (a platform of it)",))]
+    assert plan.whole_digests == [] and plan.requests == 2
+    assert [(v.tag, v.digest, v.reason) for v in plan.kept] == [("idx", index, "matches idx")]
+    assert plan.kept[0].created == datetime(2024, 2, 1, tzinfo=timezone.utc), "an index: its platform's time"
+    list(apply_retention(registry, plan))
+    assert registry.all_tags(repo) == ["idx"]
+    assert registry.manifest(repo, image).digest == image, "the index's platform is still there"
 
 
 # -- retention -----------------------------------------------------------------------------------------
