@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from urllib.parse import urlparse
 
@@ -25,9 +26,17 @@ from imgtui.registry.retention import (
     plan_retention,
     plan_untag,
 )
-from tests.conftest import Filled
 from tests.fault_proxy import Canned, FaultProxy, Rule
 from tests.registries import DOCKER_V2, OCI_INDEX, Raw, push
+
+
+@pytest.fixture
+def fault_proxy(retention_registry: str) -> Iterator[FaultProxy]:
+    """The fault proxy (tests/fault_proxy.py) in front of the retention registry: relays every request
+    unless a rule of the test breaks it."""
+    proxy = FaultProxy(retention_registry)
+    yield proxy
+    proxy.stop()
 
 
 def counted(registry: Registry) -> list[str]:
@@ -80,9 +89,9 @@ def same_digest(host: str, repository: str, tag: str, source: str) -> str:
 
 # -- delete only this tag ------------------------------------------------------------------------------
 def test_delete_only_this_tag_leaves_the_other_tag_on_its_digest(
-    filled_registry: Filled, api: docker.APIClient, unique: str
+    retention_registry: str, api: docker.APIClient, unique: str
 ) -> None:
-    host, repo = filled_registry.address, f"only-{unique}"
+    host, repo = retention_registry, f"only-{unique}"
     push(api, "commit_test:second", f"{host}/{repo}:a")
     push(api, "commit_test:second", f"{host}/{repo}:b")
     push(api, "busybox:latest", f"{host}/{repo}:other")
@@ -122,9 +131,9 @@ def test_delete_only_this_tag_leaves_the_other_tag_on_its_digest(
 
 
 def test_delete_only_this_tag_refuses_when_the_tag_moved(
-    filled_registry: Filled, api: docker.APIClient, unique: str
+    retention_registry: str, api: docker.APIClient, unique: str
 ) -> None:
-    host, repo = filled_registry.address, f"onlymoved-{unique}"
+    host, repo = retention_registry, f"onlymoved-{unique}"
     push(api, "commit_test:second", f"{host}/{repo}:a")
     push(api, "commit_test:second", f"{host}/{repo}:b")
     registry = Registry(host)
@@ -151,17 +160,17 @@ def test_delete_only_this_tag_on_a_registry_without_deletes_changes_nothing(node
 
 
 def test_a_delete_failing_after_the_put_puts_the_original_back(
-    filled_registry: Filled, api: docker.APIClient, unique: str, faulty: FaultProxy
+    retention_registry: str, api: docker.APIClient, unique: str, fault_proxy: FaultProxy
 ) -> None:
-    host, repo = filled_registry.address, f"putback-{unique}"
+    host, repo = retention_registry, f"putback-{unique}"
     push(api, "commit_test:second", f"{host}/{repo}:a")
     push(api, "commit_test:second", f"{host}/{repo}:b")
-    registry = Registry(faulty.address)
+    registry = Registry(fault_proxy.address)
     digest = registry.digest_of(repo, "a")
     plan = plan_untag(registry, repo, "a")
     gone = json.dumps({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}).encode()
     broken = json.dumps({"errors": [{"code": "UNKNOWN", "message": "disk full"}]}).encode()
-    faulty.rules += [
+    fault_proxy.rules += [
         Rule(plan.throwaway_digest, "DELETE", answer=Canned(404, gone)),  # the probe, as the registry says
         Rule(plan.throwaway_digest, "DELETE", answer=Canned(500, broken)),  # the delete itself fails
     ]
@@ -169,25 +178,25 @@ def test_a_delete_failing_after_the_put_puts_the_original_back(
     with pytest.raises(RegistryError) as info:
         steps.extend(execute_untag(registry, plan))
     assert str(info.value) == (
-        f"deleting {repo}@{plan.throwaway_digest[:19]}: {faulty.address} had an internal error (500: disk "
-        f"full); {faulty.address}/{repo}:a was put back on {digest[:19]}: nothing changed"
+        f"deleting {repo}@{plan.throwaway_digest[:19]}: {fault_proxy.address} had an internal error "
+        f"(500: disk full); {fault_proxy.address}/{repo}:a was put back on {digest[:19]}: nothing changed"
     )
-    assert steps[-1] == ("tagged", f"{faulty.address}/{repo}:a points at {digest[:19]} again (put back)")
+    assert steps[-1] == ("tagged", f"{fault_proxy.address}/{repo}:a points at {digest[:19]} again (put back)")
     direct = Registry(host)
     assert direct.digest_of(repo, "a") == digest and direct.digest_of(repo, "b") == digest
 
 
 def test_when_putting_the_original_back_fails_too_the_sentence_says_how_to_fix_it(
-    filled_registry: Filled, api: docker.APIClient, unique: str, faulty: FaultProxy
+    retention_registry: str, api: docker.APIClient, unique: str, fault_proxy: FaultProxy
 ) -> None:
-    host, repo = filled_registry.address, f"stuck-{unique}"
+    host, repo = retention_registry, f"stuck-{unique}"
     push(api, "commit_test:second", f"{host}/{repo}:a")
     push(api, "commit_test:second", f"{host}/{repo}:b")
-    registry = Registry(faulty.address)
+    registry = Registry(fault_proxy.address)
     digest = registry.digest_of(repo, "a")
     plan = plan_untag(registry, repo, "a")
     gone = json.dumps({"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}).encode()
-    faulty.rules += [
+    fault_proxy.rules += [
         Rule(plan.throwaway_digest, "DELETE", answer=Canned(404, gone)),
         Rule(plan.throwaway_digest, "DELETE", answer=Canned(503, b"")),
         Rule(f"/v2/{repo}/manifests/a", "PUT"),  # the throwaway's PUT goes through
@@ -195,9 +204,10 @@ def test_when_putting_the_original_back_fails_too_the_sentence_says_how_to_fix_i
     ]
     with pytest.raises(RegistryError) as info:
         list(execute_untag(registry, plan))
-    where = f"{faulty.address}/{repo}"
+    where = f"{fault_proxy.address}/{repo}"
     said = str(info.value)
-    assert said.startswith(f"deleting {repo}@{plan.throwaway_digest[:19]}: {faulty.address} had an internal")
+    proxy = fault_proxy.address
+    assert said.startswith(f"deleting {repo}@{plan.throwaway_digest[:19]}: {proxy} had an internal")
     assert "putting the original back failed too" in said and "\n" not in said
     assert f"{where}:a now points at the throwaway {plan.throwaway_digest}" in said
     assert f"`crane tag {where}@{digest} a`, or pull {where}@{digest}, tag it {where}:a and push" in said
@@ -208,10 +218,10 @@ def test_when_putting_the_original_back_fails_too_the_sentence_says_how_to_fix_i
     assert direct.digest_of(repo, "a") == digest
 
 
-def test_retention_keeps_the_platforms_of_a_kept_index(filled_registry: Filled, unique: str) -> None:
+def test_retention_keeps_the_platforms_of_a_kept_index(retention_registry: str, unique: str) -> None:
     """A tag that goes, on a digest a kept index lists as a platform: only the tag goes (the index stays
     whole)."""
-    host, repo = filled_registry.address, f"plat-{unique}"
+    host, repo = retention_registry, f"plat-{unique}"
     image = dated_image(host, repo, "img", "2024-02-01T00:00:00Z")
     _, body = Raw(host).get_manifest(repo, "img")
     index = Raw(host).index(repo, "idx", OCI_INDEX, [(image, DOCKER_V2, len(body), "linux/amd64")])
@@ -245,9 +255,9 @@ def dated_repository(host: str, repo: str) -> dict[str, str]:
 
 
 def test_retention_plan_keeps_the_newest_by_created_time_and_patterns(
-    filled_registry: Filled, unique: str
+    retention_registry: str, unique: str
 ) -> None:
-    host, repo = filled_registry.address, f"keep-{unique}"
+    host, repo = retention_registry, f"keep-{unique}"
     d = dated_repository(host, repo)
     registry = Registry(host)
     seen = counted(registry)
@@ -285,8 +295,8 @@ def test_retention_plan_keeps_the_newest_by_created_time_and_patterns(
         registry.manifest(repo, d["v1"])
 
 
-def test_retention_by_patterns_only_and_created_unknown_is_kept(filled_registry: Filled, unique: str) -> None:
-    host, repo = filled_registry.address, f"pat-{unique}"
+def test_retention_by_patterns_only_and_created_unknown_is_kept(retention_registry: str, unique: str) -> None:
+    host, repo = retention_registry, f"pat-{unique}"
     d = dated_repository(host, repo)
     registry = Registry(host)
     plan = plan_retention(registry, repo, RetentionPolicy(None, ("v1*", "stable")))
@@ -308,8 +318,8 @@ def test_retention_refuses_an_empty_policy() -> None:
         RetentionPolicy(-1)
 
 
-def test_retention_apply_refuses_when_the_tags_moved(filled_registry: Filled, unique: str) -> None:
-    host, repo = filled_registry.address, f"moved-{unique}"
+def test_retention_apply_refuses_when_the_tags_moved(retention_registry: str, unique: str) -> None:
+    host, repo = retention_registry, f"moved-{unique}"
     d = dated_repository(host, repo)
     registry = Registry(host)
     plan = plan_retention(registry, repo, RetentionPolicy(3))

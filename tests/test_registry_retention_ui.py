@@ -10,7 +10,7 @@ from imgtui.registry import NotFound, Registry
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.dialogs.choice import ChoiceDialog
 from imgtui.ui.dialogs.retention import RetentionDialog
-from tests.conftest import Filled, wait_for
+from tests.conftest import wait_for
 from tests.registries import push
 from tests.test_registry_retention import dated_repository
 from tests.test_registry_ui import cursor_to, open_registry, open_repository
@@ -22,9 +22,9 @@ def dialog(app: ImgtuiApp, name: str) -> bool:
 
 
 async def test_delete_only_this_tag_from_d_or_T_keeps_the_other_tag(  # type: ignore[no-untyped-def]
-    app: ImgtuiApp, filled_registry: Filled, api: docker.APIClient, unique: str
+    app: ImgtuiApp, retention_registry: str, api: docker.APIClient, unique: str
 ) -> None:
-    host, repo = filled_registry.address, f"ui-only-{unique}"
+    host, repo = retention_registry, f"ui-only-{unique}"
     push(api, "commit_test:second", f"{host}/{repo}:a")
     push(api, "commit_test:second", f"{host}/{repo}:b")
     push(api, "busybox:latest", f"{host}/{repo}:other")
@@ -73,9 +73,9 @@ async def test_T_on_a_registry_without_deletes_says_one_sentence(  # type: ignor
 
 
 async def test_retention_preview_then_y_applies_it_with_a_log_line_per_answer(  # type: ignore[no-untyped-def]
-    app: ImgtuiApp, filled_registry: Filled, unique: str
+    app: ImgtuiApp, retention_registry: str, unique: str
 ) -> None:
-    host, repo = filled_registry.address, f"ui-keep-{unique}"
+    host, repo = retention_registry, f"ui-keep-{unique}"
     d = dated_repository(host, repo)
     where = f"{host}/{repo}"
     async with app.run_test(size=(80, 24)) as pilot:
