@@ -10,12 +10,13 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlparse
 
 import docker
 import pytest
 
-from imgtui.registry import DeleteDisabled, NotFound, Registry, RegistryError
+from imgtui.registry import AuthRequired, DeleteDisabled, NotFound, Registry, RegistryError
 from imgtui.registry.retention import (
     RetentionChanged,
     RetentionError,
@@ -338,3 +339,25 @@ def test_retention_on_a_registry_without_deletes_is_one_sentence(nodelete_regist
     with pytest.raises(DeleteDisabled, match=r"storage\.delete\.enabled: true"):
         list(apply_retention(registry, plan))
     assert registry.all_tags("keep") == ["me"]
+
+
+def test_delete_only_this_tag_with_bearer_tokens(
+    token_registry: tuple[str, str, str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    """The PUT asks for a push token, the DELETE for a delete token; anonymous users get one sentence."""
+    address, user, password, tokens = token_registry
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    registry = Registry(address)
+    registry.set_credentials(user, password)
+    digest = registry.digest_of("secret/app", "1")
+    copy = f"copy-{unique}"
+    registry.put_manifest("secret/app", copy, *registry.manifest_bytes("secret/app", digest))
+    anonymous = Registry(address)
+    with pytest.raises(AuthRequired, match="needs a login"):
+        list(execute_untag(anonymous, plan_untag(anonymous, "secret/app", copy)))
+    plan = plan_untag(registry, "secret/app", copy)
+    assert plan.stay == ("1",)
+    assert [kind for kind, _ in execute_untag(registry, plan)][-1] == "untagged"
+    assert registry.all_tags("secret/app") == ["1"] and registry.digest_of("secret/app", "1") == digest
+    scopes = {s for r in tokens.requests for s in r["scope"]}  # type: ignore[attr-defined]
+    assert {"repository:secret/app:pull,push", "repository:secret/app:delete"} <= scopes
