@@ -545,7 +545,11 @@ class Registry:
         raw = response.content
         if "sha256:" + hashlib.sha256(raw).hexdigest() != digest:
             raise RegistryError(f"{what}: the manifest {self.host} sent does not match its digest")
-        return raw, response.headers.get("Content-Type", "").split(";")[0]
+        media = response.headers.get("Content-Type", "").split(";")[0]
+        if media not in MANIFEST_TYPES:  # a registry that says application/json: the manifest names its own
+            body = self._json(response, what)
+            media = body.get("mediaType", media) if isinstance(body, dict) else media
+        return raw, media
 
     def put_manifest(self, repository: str, tag: str, raw: bytes, media_type: str) -> str:
         """PUT a manifest under a tag (201); returns its digest, as the registry computed it."""
