@@ -362,3 +362,13 @@ def faulty(filled_registry: Filled) -> Iterator[FaultProxy]:
     proxy = FaultProxy(filled_registry.address)
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def retention_registry(sandbox: Sandbox, api: docker.APIClient) -> Iterator[str]:
+    """A real registry with deletion enabled for the retention tests (their repositories would change the
+    filled registry's catalog, which other tests count): holds `alpha:latest` (busybox, Docker v2)."""
+    running = run_registry(Path(tempfile.mkdtemp(prefix="imgtui-ret-", dir="/tmp")))
+    push(api, "busybox:latest", f"{running.address}/alpha:latest")
+    yield running.address
+    running.stop()

@@ -150,15 +150,22 @@ class Registry:
 
     # -- requests ---------------------------------------------------------------------------------------
     def _send(
-        self, method: str, url: str, headers: dict[str, str], scope: str, stream: bool = False
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        scope: str,
+        stream: bool = False,
+        data: bytes | None = None,
     ) -> requests.Response:
         auth = self._auth_header(scope)
         if auth:
             headers = {**headers, "Authorization": auth}
         try:
             return self.session.request(
-                method, url, headers=headers, timeout=self.timeout, verify=self.verify, stream=stream
-            )
+                method, url, headers=headers, timeout=self.timeout, verify=self.verify, stream=stream,
+                data=data,
+            )  # fmt: skip
         except requests.exceptions.SSLError as exc:
             raise RegistryError(
                 f"TLS error talking to {self.host}: {_reason(exc)}. If it uses its own CA, put it in "
@@ -219,29 +226,30 @@ class Registry:
         headers: dict[str, str] | None = None,
         what: str = "",
         stream: bool = False,
+        data: bytes | None = None,
     ) -> requests.Response:
         """One request with the auth dance: on 401, answer the challenge (Basic or Bearer) once and retry.
-        `stream`: the body is read as it is used (a layer blob), not at once."""
+        `stream`: the body is read as it is used (a layer blob), not at once; `data`: the body to send."""
         self._decide_scheme()
         url = path if "://" in path else urljoin(self.base_url, path)
         headers = dict(headers or {})
-        retry = method in ("GET", "HEAD")  # once (see RETRY_STATUS); a DELETE is never sent twice
+        retry = method in ("GET", "HEAD")  # once (see RETRY_STATUS); a DELETE or PUT is never sent twice
         try:
-            response = self._send(method, url, headers, scope, stream)
+            response = self._send(method, url, headers, scope, stream, data)
         except Broken:
             if not retry:
                 raise
             time.sleep(RETRY_PAUSE)
             retry = False
-            response = self._send(method, url, headers, scope, stream)
+            response = self._send(method, url, headers, scope, stream, data)
         if retry and response.status_code in RETRY_STATUS:
             response.close()
             time.sleep(RETRY_PAUSE)
-            response = self._send(method, url, headers, scope, stream)
+            response = self._send(method, url, headers, scope, stream, data)
         if response.status_code == 401:
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             if self._answer(challenge, scope):
-                response = self._send(method, url, headers, scope, stream)
+                response = self._send(method, url, headers, scope, stream, data)
             if response.status_code == 401:
                 self._refuse(challenge)
         if response.status_code >= 400:
@@ -523,6 +531,61 @@ class Registry:
         )  # fmt: skip
         response.raw.decode_content = True  # a Content-Encoding of the transfer, not the layer's own gzip
         return BlobStream(response, self, f"layer {digest[7:19]} of {repository}")  # type: ignore[return-value]
+
+    def manifest_bytes(self, repository: str, digest: str) -> tuple[bytes, str]:
+        """A manifest exactly as the registry holds it, (bytes, media type): what putting it back needs."""
+        what = f"{repository}@{digest[:19]}"
+        response = self.request(
+            "GET",
+            f"/v2/{repository}/manifests/{digest}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ACCEPT},
+            what=what,
+        )
+        raw = response.content
+        if "sha256:" + hashlib.sha256(raw).hexdigest() != digest:
+            raise RegistryError(f"{what}: the manifest {self.host} sent does not match its digest")
+        media = response.headers.get("Content-Type", "").split(";")[0]
+        if media not in MANIFEST_TYPES:  # a registry that says application/json: the manifest names its own
+            body = self._json(response, what)
+            media = body.get("mediaType", media) if isinstance(body, dict) else media
+        return raw, media
+
+    def put_manifest(self, repository: str, tag: str, raw: bytes, media_type: str) -> str:
+        """PUT a manifest under a tag (201); returns its digest, as the registry computed it."""
+        response = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{tag}",
+            scope=f"repository:{repository}:pull,push",
+            headers={"Content-Type": media_type},
+            what=f"putting a manifest as {repository}:{tag}",
+            data=raw,
+        )
+        return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        try:
+            self.request(
+                "HEAD", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull",
+                what=f"blob {digest[7:19]} of {repository}",
+            )  # fmt: skip
+        except NotFound:
+            return False
+        return True
+
+    def upload_blob(self, repository: str, data: bytes) -> str:
+        """A small blob in two requests (POST for an upload URL, then PUT it whole with its digest)."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        scope, what = f"repository:{repository}:pull,push", f"uploading blob {digest[7:19]} to {repository}"
+        started = self.request("POST", f"/v2/{repository}/blobs/uploads/", scope=scope, what=what)
+        location = started.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"{what}: {self.host} gave no upload location")
+        location = urljoin(self.base_url, location)
+        url = f"{location}{'&' if '?' in location else '?'}digest={digest}"
+        headers = {"Content-Type": "application/octet-stream"}
+        self.request("PUT", url, scope=scope, headers=headers, what=what, data=data)
+        return digest
 
     def delete(self, repository: str, digest: str) -> None:
         """DELETE the manifest by digest: every tag pointing at it goes with it. 202 on success."""

@@ -167,6 +167,11 @@ COMMANDS: tuple[Command, ...] = (
     # The registry view.
     Command("delete_tag", "d", R, "delete a tag by digest (the preview names every tag on that digest)",
             "screen", "Delete tag"),
+    Command("only_tag", "T", R, "delete only this tag: the other tags on its digest stay (a throwaway "
+            "manifest takes its place, then is deleted by digest)", "screen",
+            palette="Delete only this tag"),
+    Command("retention", "K", R, "retention: keep the newest N tags by created time and tags matching "
+            "patterns, delete the rest (a preview first)", "screen", palette="Registry retention"),
     Command("pull_remote", "p", R, "pull the tag or platform into the engine", "screen", "Pull"),
     Command("filter_remote", "slash", R, "filter the focused list as you type", "screen", "Filter"),
     Command("login_remote", "A", R, "log in to this registry for the session (kept in memory only)",

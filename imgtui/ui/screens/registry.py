@@ -1,7 +1,8 @@
 """The registry view: a registry's repositories → tags (a row per platform of an index) → layers, read
 through the Registry HTTP API v2 by thread workers. The catalog comes a page at a time as the cursor nears its
 end (or all of it while filtering); tag details fill in a few at a time; `d` deletes by digest after naming
-every tag on that digest; `p` pulls into the local engine through the app's job."""
+every tag on that digest; `T` deletes only the selected tag and `K` applies a retention policy
+(registry_retention.py); `p` pulls into the local engine through the app's job."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.errors import sentence
 from imgtui.ui.messages import Outcome, PullRequested
+from imgtui.ui.screens.registry_retention import RetentionCommands
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.pane_chain import PaneChain
@@ -88,7 +90,7 @@ class LayersRead(Message):
     note: str = ""
 
 
-class RegistryScreen(Screen[None]):
+class RegistryScreen(RetentionCommands, Screen[None]):
     WHERE = Where.REGISTRY
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(WHERE)  # type: ignore[assignment]
     AUTO_FOCUS = "#remote-repos"
@@ -488,12 +490,17 @@ class RegistryScreen(Screen[None]):
     def _confirm_delete(self, plan: DeletePlan) -> None:
         self._status()
 
-        def chosen(go: bool | None) -> None:
-            if go:
+        def chosen(go: str | None) -> None:
+            if go == "digest":
                 self._status(f"deleting {plan.repository}@{plan.digest[:19]} …")
                 self.run_delete(plan)
+            elif go == "tag":
+                self.untag(plan.repository, plan.tag)
 
         others = [t for t in plan.siblings if t != plan.tag]
+        choices = [Choice(("y",), "delete", "digest", danger=True)]
+        if others:  # beside it, the way that leaves them in place
+            choices.append(Choice(("t",), f"only {plan.tag} (T)", "tag", danger=True))
         warnings = [f"{fmt.count(len(others), 'more tag')} go with it"] if others else []
         if plan.in_index:
             warnings.append(f"an index uses it: {', '.join(plan.in_index)}")
@@ -502,7 +509,7 @@ class RegistryScreen(Screen[None]):
             ChoiceDialog(
                 f"Delete {self.registry.host}/{plan.repository}:{plan.tag}?",
                 plan.lines(),
-                [Choice(("y",), "delete", True, danger=True), Choice(("n",), "keep", False)],
+                [*choices, Choice(("n",), "keep", "")],
                 banner=banner,
             ),
             chosen,
@@ -515,6 +522,10 @@ class RegistryScreen(Screen[None]):
             title="Deleted",
             timeout=10,
         )
+        self._reload_tags()
+
+    def _reload_tags(self) -> None:
+        """Read the open repository's tags again (after a delete)."""
         self.tags_for = None
         self._status()
         self._follow_repo()
