@@ -15,6 +15,7 @@ import humanize
 import requests.exceptions
 
 from imgtui.engine.errors import engine_words
+from imgtui.engine.models import full_id
 from imgtui.engine.reference import validate, validate_pull
 from imgtui.record import record
 
@@ -58,7 +59,7 @@ def commit(
         container, repository=repo, tag=tag, author=author or None, message=message or None,
         changes=[c for c in (changes or []) if c.strip()] or None,
     )  # fmt: skip
-    return str(result["Id"]), f"{repo}:{tag}"
+    return full_id(str(result["Id"])), f"{repo}:{tag}"
 
 
 def check_save_path(path: str, overwrite: bool) -> Path:
