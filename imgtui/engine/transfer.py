@@ -166,7 +166,9 @@ def import_(api: docker.APIClient, path: str, name: str) -> str:
         raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     repo, tag = validate(name)
     try:
-        answer = api.import_image(src=str(source), repository=repo, tag=tag)
+        # The tag in the repository: Docker reads it there, and Podman 4.3 leaves out a separate one (the
+        # import would be named NAME:latest).
+        answer = api.import_image(src=str(source), repository=f"{repo}:{tag}")
     except docker.errors.APIError as exc:
         raise TransferError(f"the engine could not import {source.name}: {engine_words(exc)}") from exc
     text = answer if isinstance(answer, str) else str(answer)
