@@ -5,6 +5,7 @@ its layers. The whole engine suite runs on Podman too: `pytest --engine podman` 
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from imgtui.engine import Engine
 from imgtui.engine.connection import local_sockets, resolve_endpoint
 from imgtui.sandbox.podman import PodmanService
+from imgtui.sandbox.processes import unmount_under
 from imgtui.sandbox.seed import busybox_rootfs, run_and_commit
 from imgtui.ui.app import ImgtuiApp
 from tests.conftest import wait_for
@@ -33,6 +35,8 @@ def runtime() -> Iterator[Path]:
     api.close()
     yield runtime
     service.stop()
+    unmount_under(runtime)
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def no_docker(runtime: Path) -> list[tuple[str, str]]:
