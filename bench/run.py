@@ -307,6 +307,29 @@ async def outside_tag(
     return ours, floor, requests
 
 
+def slow_link_rows(box: Sandbox, size: int, repeat: int) -> list[Row]:
+    """Start-up to the first full screen through a proxy adding 0, 50 and 100 ms to every request (a far
+    server over ssh), against the floor app through the same proxy (its client asks `/version`, then lists
+    the images: two round trips); and the requests each makes there."""
+    rows = []
+    for delay in (0.0, 0.05, 0.1):
+        slow = EngineProxy(box.socket, socket_path("s.sock"), delay=delay).start()
+        ours, floor = startup_pair(slow.docker_host, repeat)
+        ms = f"{delay * 1000:.0f} ms"
+        rows.append(Row(size, f"start-up, {ms} per round trip", ours, floor, "s", "a few round trips"))
+        if delay == 0.1:
+            slow.reset()
+            timed_process(probe("startup_probe.py", slow.docker_host))
+            requests = slow.count()
+            slow.reset()
+            timed_process(probe("floor_probe.py", slow.docker_host))
+            floor_requests = slow.count()
+            label = f"  requests for it at {ms}"
+            rows.append(Row(size, label, requests, floor_requests, "req", "same as at 0"))
+        slow.stop()
+    return rows
+
+
 # -- the run ----------------------------------------------------------------------------------------------
 def run(sizes: list[int], repeat: int, moves: int, prune_count: int, pyz: Path | None = None) -> list[Row]:
     rows: list[Row] = []
@@ -360,14 +383,29 @@ def run(sizes: list[int], repeat: int, moves: int, prune_count: int, pyz: Path |
                     label = f"key→repaint p{p}, {size} tags" if fps == 60 else f"  p{p} with frame pacing off"
                     rows.append(Row(size, label, ours_p, floor_p, "ms", target))
 
-            slow = EngineProxy(box.socket, socket_path("s.sock"), delay=0.05).start()
-            ours, floor = startup_pair(slow.docker_host, repeat)
-            rows.append(Row(size, "start-up, 50 ms per round trip", ours, floor, "s", "a few round trips"))
-            slow.stop()
+            rows += slow_link_rows(box, size, repeat)
             print_table(rows)
     finally:
         box.destroy()
     return rows
+
+
+def slow_link(sizes: list[int], repeat: int) -> int:
+    """Only the slow-link rows (`--slow-link`), on a sandbox of their own."""
+    rows: list[Row] = []
+    box = Sandbox(Path(tempfile.mkdtemp(prefix="imgtui-b-", dir="/tmp")))
+    box.start(registry=False)
+    api = docker.APIClient(base_url=box.docker_host, version="auto", timeout=900)
+    try:
+        for size in sizes:
+            clear_images(api)
+            fill(api, size, dangling=max(size // 100, 1))
+            rows += slow_link_rows(box, size, repeat)
+    finally:
+        api.close()
+        box.destroy()
+    print_table(rows)
+    return 0
 
 
 def prune(api: docker.APIClient, count: int, env: dict[str, str], host: str) -> list[Row]:
@@ -432,6 +470,7 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=200, help="key presses for the latency measure")
     parser.add_argument("--prune", type=int, default=500, help="dangling images for the prune measure")
     parser.add_argument("--layers", action="store_true", help="only the layer-contents benchmark")
+    parser.add_argument("--slow-link", action="store_true", help="only start-up, 0-100 ms a request")
     parser.add_argument("--layer-scale", type=float, default=1.0, help="its image: 1 = 1 GB in 200,000 files")
     parser.add_argument(
         "--pyz", type=Path, help="also time this imgtui.pyz (scripts/build-pyz) at the first size"
@@ -440,6 +479,8 @@ def main() -> int:
     if args.layers:
         return layers(args.repeat, args.layer_scale)
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.slow_link:
+        return slow_link(sizes, args.repeat)
     rows = run(sizes, args.repeat, args.moves, args.prune, args.pyz)
     print("\nFinal table:")
     print_table(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -52,6 +53,13 @@ def image_store(info: dict[str, Any]) -> str:
         if list(pair)[:2] == ["driver-type", "io.containerd.snapshotter.v1"]:
             return "containerd"
     return "classic"
+
+
+def product(headers: Any) -> str:
+    """`Podman` when `podman system service` answers (its API server names itself `Libpod` in the `Server`
+    header and sends `Libpod-API-Version`), else `Docker`."""
+    server = str(headers.get("Server") or "")
+    return "Podman" if headers.get("Libpod-API-Version") or server.startswith("Libpod") else "Docker"
 
 
 class EngineError(Exception):
@@ -203,6 +211,7 @@ class Engine:
             arch=str(data.get("Architecture") or ""),
             store=image_store(data),
             server_api=server_api,
+            product=product(answer.headers),
         )
         return cls(api, info, endpoint)
 
@@ -330,7 +339,7 @@ class Engine:
         """Bytes the images really take on disk (shared layers once): `/system/df` on the classic store, the
         size model on the containerd store (see sizes.py), over `image_ids` when the caller knows them
         (the app's list, kept live by events) or else the engine's list."""
-        if self.info.containerd:
+        if self.info.modelled_sizes:
             if image_ids is None:
                 image_ids = [row["Id"] for row in self._call("listing images", self.api.images)]
             return self.containerd_sizes(image_ids).disk_total()
@@ -338,18 +347,21 @@ class Engine:
         return int(data.get("LayersSize") or 0)
 
     def containerd_sizes(self, image_ids: list[str]) -> ContainerdSizes:
-        """The containerd store's size model for these images (image_parts)."""
-        return ContainerdSizes(self.image_parts(image_ids))
+        """The size model for these images (containerd store, Podman: no compressed copies; image_parts)."""
+        return ContainerdSizes(self.image_parts(image_ids), compressed=not self.info.podman)
 
     def image_parts(self, image_ids: list[str]) -> dict[str, ImageParts]:
         """Each image's layers and their sizes: an inspect and a history for each image not seen before
         (four at a time), kept by image ID since an image never changes."""
+        podman = self.info.podman
         missing = [i for i in image_ids if i not in self._parts]
         if missing:
 
             def read(image_id: str) -> ImageParts | None:
                 try:
                     inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
+                    if podman:  # no content store: its Size is the layers' sum again
+                        inspect = {**inspect, "Size": 0}
                     sizes = [layer.size for layer in self.history(image_id)]
                 except (docker.errors.NotFound, EngineError):
                     return None  # gone meanwhile: it takes nothing
@@ -370,11 +382,13 @@ class Engine:
 
     # -- removal -----------------------------------------------------------------------------------------
     def removal_state(self) -> removal.EngineState:
-        if self.info.containerd:
-            return self._call("reading images, containers and disk usage", removal.read_state, self.api,
-                              self.df, self.containerd_sizes)  # fmt: skip
-        return self._call("reading images, containers and disk usage", removal.read_state, self.api, self.df,
-                          None, self.image_parts)  # fmt: skip
+        if self.info.modelled_sizes:
+            state = self._call("reading images, containers and disk usage", removal.read_state, self.api,
+                               self.df, self.containerd_sizes)  # fmt: skip
+        else:
+            state = self._call("reading images, containers and disk usage", removal.read_state, self.api,
+                               self.df, None, self.image_parts)  # fmt: skip
+        return dataclasses.replace(state, podman=True) if self.info.podman else state
 
     def plan_removal(self, target: str, image_id: str, mode: Mode) -> RemovalPlan:
         return removal.plan_removal(self.removal_state(), target, image_id, mode)

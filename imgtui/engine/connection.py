@@ -1,5 +1,6 @@
 """Find the engine the way the docker CLI does: --context, --host, DOCKER_HOST (+ TLS variables),
-DOCKER_CONTEXT, the current context of `docker context use`, the default socket; and make the client."""
+DOCKER_CONTEXT, the current context of `docker context use`, the default socket (Docker's, else
+Podman's); and make the client."""
 
 from __future__ import annotations
 
@@ -14,6 +15,26 @@ from docker.utils import kwargs_from_env
 from imgtui.engine import contexts, ssh
 
 DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
+PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
+
+
+def local_sockets(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Where an engine on this machine listens when nothing names one, in the order tried: Docker's socket,
+    then the Docker-compatible socket of `podman system service` (rootful, then the user's own)."""
+    found = [(DEFAULT_UNIX_SOCKET, "default socket"), (f"unix://{PODMAN_ROOTFUL_SOCKET}", "Podman's socket")]
+    runtime = env.get("XDG_RUNTIME_DIR") or (f"/run/user/{os.getuid()}" if hasattr(os, "getuid") else "")
+    if runtime:
+        found.append((f"unix://{runtime}/podman/podman.sock", "Podman's socket (rootless)"))
+    return found
+
+
+def first_socket(candidates: list[tuple[str, str]]) -> Endpoint:
+    """The first of `candidates` whose socket file exists (only looked at, never connected to here); the
+    first one when none does, so that the error names Docker's default socket."""
+    for url, source in candidates:
+        if os.path.exists(url.removeprefix("unix://")):
+            return Endpoint(url, source)
+    return Endpoint(*candidates[0])
 
 
 @dataclass(frozen=True)
@@ -70,10 +91,14 @@ def from_context(name: str, env: Mapping[str, str] | None = None) -> Endpoint:
 
 
 def resolve_endpoint(
-    host: str | None = None, environ: Mapping[str, str] | None = None, context: str | None = None
+    host: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    context: str | None = None,
+    candidates: list[tuple[str, str]] | None = None,
 ) -> Endpoint:
     """As the docker CLI: --context (not with --host), --host, DOCKER_HOST, DOCKER_CONTEXT, the current
-    context, the default socket. Raises contexts.ContextError for a context named but not found."""
+    context, then the first local socket there is: Docker's, else Podman's (`candidates`, by default
+    `local_sockets`). Raises contexts.ContextError for a context named but not found."""
     env = os.environ if environ is None else environ
     if context and host:
         raise contexts.ContextError("give --host or --context, not both")
@@ -92,7 +117,7 @@ def resolve_endpoint(
     try:
         name = contexts.current_name(env)
         if name == contexts.DEFAULT:
-            return Endpoint(DEFAULT_UNIX_SOCKET, "default socket")
+            return first_socket(local_sockets(env) if candidates is None else candidates)
         return from_context(name, env)
     except contexts.ContextError as exc:  # a broken current context should not stop us trying the default
         return Endpoint(DEFAULT_UNIX_SOCKET, f"default (docker context unreadable: {exc})")

@@ -14,6 +14,20 @@ NONE = "<none>"
 MISSING = "<missing>"
 
 
+def full_id(image_id: str) -> str:
+    """`sha256:HEX` as Docker writes an image ID everywhere; Podman leaves out `sha256:` in some answers (a
+    commit's ID, a container's ImageID, an image's ParentId)."""
+    if len(image_id) == 64 and not image_id.startswith("sha256:"):
+        return f"sha256:{image_id}"
+    return image_id
+
+
+def familiar(name: str) -> str:
+    """A name as Docker lists it: Podman lists `docker.io/library/busybox:latest` for what Docker calls
+    `busybox:latest` (and takes either), `docker.io/alicek107/x:1` for `alicek107/x:1`."""
+    return name.removeprefix("docker.io/library/").removeprefix("docker.io/")
+
+
 def short_id(image_id: str) -> str:
     """The 12 hex digits `docker images` shows."""
     return image_id.removeprefix("sha256:")[:12]
@@ -65,8 +79,8 @@ class Image:
     @classmethod
     def from_summary(cls, row: dict[str, Any]) -> Image:
         """A row of `GET /images/json`."""
-        names = tuple(n for n in (row.get("RepoTags") or ()) if n != "<none>:<none>")
-        digests = tuple(d for d in (row.get("RepoDigests") or ()) if d != "<none>@<none>")
+        names = tuple(familiar(n) for n in (row.get("RepoTags") or ()) if n != "<none>:<none>")
+        digests = tuple(familiar(d) for d in (row.get("RepoDigests") or ()) if d != "<none>@<none>")
         return cls(
             id=row["Id"],
             names=names,
@@ -81,8 +95,8 @@ class Image:
         """The answer of `GET /images/{id}/json`."""
         return cls(
             id=data["Id"],
-            names=tuple(data.get("RepoTags") or ()),
-            digests=tuple(data.get("RepoDigests") or ()),
+            names=tuple(familiar(n) for n in data.get("RepoTags") or ()),
+            digests=tuple(familiar(d) for d in data.get("RepoDigests") or ()),
             created=_timestamp(data.get("Created")),
             size=int(data.get("Size") or 0),
         )
@@ -164,10 +178,22 @@ class EngineInfo:
     snapshot disk use, and compressed copies of the layers besides)."""
     server_api: str = ""
     """The newest API version the engine speaks."""
+    product: str = "Docker"
+    """`Docker`, or `Podman` for the Docker-compatible API of `podman system service`."""
 
     @property
     def containerd(self) -> bool:
         return self.store == "containerd"
+
+    @property
+    def podman(self) -> bool:
+        return self.product == "Podman"
+
+    @property
+    def modelled_sizes(self) -> bool:
+        """The engine's own size figures are wrong (containerd store, Podman): imgtui.engine.sizes builds
+        them from each image's layers."""
+        return self.containerd or self.podman
 
 
 @record
@@ -227,7 +253,7 @@ class Container:
             id=row["Id"],
             name=names[0].lstrip("/"),
             image=row.get("Image", ""),
-            image_id=row.get("ImageID", ""),
+            image_id=full_id(row.get("ImageID", "")),
             command=row.get("Command", ""),
             created=_timestamp(row.get("Created")),
             state=row.get("State", ""),

@@ -14,7 +14,7 @@ seed notes):
   containerd store.
 
 Sizes come from imgtui.engine.sizes: the engine's own figures on the classic store, a model built from
-each image's layers and content on the containerd store.
+each image's layers and content on the containerd store, and from its layers alone on Podman.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Literal
 from docker import APIClient
 
 from imgtui.engine.errors import engine_words
-from imgtui.engine.models import Container, Image, OutcomeLine, short_id
+from imgtui.engine.models import Container, Image, OutcomeLine, familiar, full_id, short_id
 from imgtui.engine.sizes import ContainerdSizes, ImageParts, SharedLayers
 
 Mode = Literal["tag", "image"]
@@ -52,10 +52,12 @@ class EngineState:
     """The containerd store's size model; None on the classic store, whose own figures are right."""
     shared_layers: SharedLayers | None = field(default=None, compare=False)
     """On the classic store: what several images deleted together free (layers only they share)."""
+    podman: bool = False
+    """The engine is Podman, whose forced removal takes the containers with it."""
 
     @property
     def containerd(self) -> bool:
-        return self.sizes is not None
+        return self.sizes is not None and self.sizes.compressed
 
     def freed(self, image_ids: Iterable[str]) -> int:
         """Bytes deleting all of these images frees, each layer once (may read layers: in a worker)."""
@@ -91,6 +93,8 @@ class RemovalPlan:
     """Disk used by all images when previewed, to report what the removal really reclaimed."""
     containerd: bool = False
     """The engine keeps images in the containerd store: sizes are estimates, other rules (module doc)."""
+    podman: bool = False
+    """The engine is Podman: a forced removal of an image's last name stops and removes its containers."""
 
     @property
     def deletes(self) -> bool:
@@ -100,7 +104,7 @@ class RemovalPlan:
     @property
     def force_allowed(self) -> bool:
         """The engine refuses to force past a running container when there is no name left to untag."""
-        return bool(self.untag) or not self.running
+        return bool(self.untag) or not self.running or self.podman
 
     @property
     def blocked(self) -> bool:
@@ -129,6 +133,19 @@ class RemovalPlan:
     def force_outcome(self) -> str:
         """What force does here on this engine, in plain words (each case checked by doing it)."""
         names = ", ".join(self.untag) or self.image.short_id
+        if self.podman and not self.keeps:
+            users = ", ".join(sorted(c.name for c in self.containers))
+            stops = "stops and removes" if self.running else "removes"
+            noun = "container" if len(self.containers) == 1 else "containers"
+            if self.children:
+                return (
+                    f"Force on Podman {stops} {noun} {users} too (its rmi --force does), then untags "
+                    f"{names}; a child image keeps its layers."
+                )
+            return (
+                f"Force on Podman {stops} {noun} {users} too (its rmi --force does), then deletes the "
+                f"image {self.image.short_id}: frees {self.unique_size} bytes."
+            )
         if self.running:
             users = ", ".join(c.name for c in self.running)
             if not self.untag:
@@ -178,6 +195,8 @@ class RemovalPlan:
                     "The containerd image store then lists it as a dangling <none> image (its answer says "
                     "Deleted, but the image stays until its children go)."
                 )
+            if self.podman:
+                lines.append("Podman then drops the image from its list; its layers stay for the child.")
         elif self.deletes:
             about = "about " if self.containerd else ""
             lines.append(
@@ -200,10 +219,12 @@ class PrunePlan:
     why: a container uses it (the engine skips those), a child image needs its layers."""
     together: int | None = field(default=None, hash=False, compare=False)
     """What they free together, worked out when planned (EngineState.freed)."""
+    podman: bool = field(default=False, hash=False, compare=False)
+    """Podman's SpaceReclaimed is the pruned images' whole sizes, shared layers included."""
 
     @property
     def containerd(self) -> bool:
-        return self.sizes is not None
+        return self.sizes is not None and self.sizes.compressed
 
     @property
     def freed(self) -> int:
@@ -240,7 +261,7 @@ def read_state(
     images = {row["Id"]: Image.from_summary(row) for row in rows if row["Id"] in top}
     children: dict[str, list[str]] = {}
     for row in rows:
-        parent = row.get("ParentId") or ""
+        parent = full_id(row.get("ParentId") or "")
         if parent:
             children.setdefault(parent, []).append(row["Id"])
     containers = tuple(Container.from_summary(c) for c in api.containers(all=True))
@@ -292,6 +313,7 @@ def plan_removal(state: EngineState, target: str, image_id: str, mode: Mode) -> 
         shared_size=max(state.size_of(image) - size, 0),
         disk_before=state.layers_size,
         containerd=state.containerd,
+        podman=state.podman,
     )
 
 
@@ -339,15 +361,16 @@ def plan_prune(state: EngineState, all_unused: bool) -> PrunePlan:
     chosen.sort(key=lambda i: (-i.size, i.id))
     skipped.sort(key=lambda s: s[0].id)
     return PrunePlan(all_unused, tuple(chosen), dict(state.unique), state.sizes, state.layers_size,
-                     tuple(skipped), state.freed(i.id for i in chosen))  # fmt: skip
+                     tuple(skipped), state.freed(i.id for i in chosen), state.podman)  # fmt: skip
 
 
 def engine_lines(answer: list[dict[str, str]] | None) -> Iterator[OutcomeLine]:
     """The engine's own `Untagged:` / `Deleted:` lines from an rmi or prune answer."""
     for item in answer or []:
         for key in ("Untagged", "Deleted"):
-            if key in item:
-                yield OutcomeLine(key.lower(), f"{key}: {item[key]}")
+            if key in item:  # in Docker's words: Podman writes `docker.io/library/NAME`, IDs with no sha256:
+                what = familiar(item[key]) if key == "Untagged" else full_id(item[key])
+                yield OutcomeLine(key.lower(), f"{key}: {what}")
 
 
 def command_line(plan: RemovalPlan, action: Action) -> str:
@@ -395,7 +418,7 @@ def execute_removal(
 
 def prune_candidates(api: APIClient, all_unused: bool) -> set[str]:
     """What a prune would take now, in two light requests (no disk usage): the re-check before pruning."""
-    used = {c.get("ImageID") for c in api.containers(all=True)}
+    used = {full_id(c.get("ImageID") or "") for c in api.containers(all=True)}
     rows = api.images() if all_unused else api.images(filters={"dangling": True})
     return {r["Id"] for r in rows if r["Id"] not in used}
 

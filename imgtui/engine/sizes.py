@@ -22,6 +22,11 @@ compressed bytes are shared out in proportion to the unpacked ones and the figur
 are counted in the 4 KiB blocks they take on disk. The engine also keeps a little it reports nowhere (the
 folders of each snapshot, the container layer a commit was made from): tests compare these figures with
 `du` of the data-root and hold them within 128 KiB an image.
+
+Podman (its Docker-compatible API) gives no usable figures either: `/system/df` counts every image's whole
+size as shared (`SharedSize` = `Size` for a base image), so `Size - SharedSize` says an image frees 0
+bytes, and `LayersSize` is 0. Its store keeps each layer once, unpacked, with no compressed copies: the
+same model serves with `compressed=False`, each layer's history size (its diff's size) counted once.
 """
 
 from __future__ import annotations
@@ -101,10 +106,14 @@ class Footprint:
 
 
 class ContainerdSizes:
-    """The containerd store's sizes for a set of images, from their ImageParts."""
+    """The containerd store's sizes for a set of images, from their ImageParts. `compressed=False` for a
+    store with no compressed copies nor config blobs to count (Podman's): layers alone, each once."""
 
-    def __init__(self, parts: Mapping[str, ImageParts]) -> None:
+    def __init__(self, parts: Mapping[str, ImageParts], compressed: bool = True) -> None:
         self.parts = dict(parts)
+        self.compressed = compressed
+        self.meta = META_BLOBS * BLOCK if compressed else 0
+        """Bytes every image has besides its layers."""
         self.users: dict[str, set[str]] = {}
         """Chain ID -> the images whose chain has it."""
         for image_id, part in self.parts.items():
@@ -113,7 +122,12 @@ class ContainerdSizes:
         self.unpacked: dict[str, int] = {}
         self.blob: dict[str, int] = {}
         self.estimated: set[str] = set()
-        self._split()
+        if compressed:
+            self._split()
+        else:
+            for part in self.parts.values():
+                for link, used in zip(part.chain, part.unpacked):
+                    self.unpacked.setdefault(link, used)
 
     def _split(self) -> None:
         """Give every layer its compressed size: shortest images first, each one's content bytes less what
@@ -141,7 +155,7 @@ class ContainerdSizes:
         """This image's bytes; `own` counts layers no image outside `gone` (and this one) needs."""
         part = self.parts[image_id]
         leaving = {image_id, *gone}
-        meta = META_BLOBS * BLOCK
+        meta = self.meta
         total = sum(self._layer_disk(link) for link in part.chain) + meta
         own_links = [link for link in part.chain if self.users.get(link, set()) <= leaving]
         own = sum(self._layer_disk(link) for link in own_links) + meta
@@ -153,13 +167,13 @@ class ContainerdSizes:
         leaving = set(image_ids) & set(self.parts)
         links = {link for image_id in leaving for link in self.parts[image_id].chain}
         own = sum(self._layer_disk(link) for link in links if self.users.get(link, set()) <= leaving)
-        own += META_BLOBS * BLOCK * len(leaving)
+        own += self.meta * len(leaving)
         about = any(link in self.estimated for link in links)
         return Footprint(own, own, about)
 
     def disk_total(self) -> int:
         """Bytes all the images take together, each layer once."""
-        return sum(self._layer_disk(link) for link in self.users) + META_BLOBS * BLOCK * len(self.parts)
+        return sum(self._layer_disk(link) for link in self.users) + self.meta * len(self.parts)
 
 
 class SharedLayers:

@@ -15,6 +15,7 @@ import humanize
 import requests.exceptions
 
 from imgtui.engine.errors import engine_words
+from imgtui.engine.models import full_id
 from imgtui.engine.reference import validate, validate_pull
 from imgtui.record import record
 
@@ -58,7 +59,7 @@ def commit(
         container, repository=repo, tag=tag, author=author or None, message=message or None,
         changes=[c for c in (changes or []) if c.strip()] or None,
     )  # fmt: skip
-    return str(result["Id"]), f"{repo}:{tag}"
+    return full_id(str(result["Id"])), f"{repo}:{tag}"
 
 
 def check_save_path(path: str, overwrite: bool) -> Path:
@@ -165,7 +166,9 @@ def import_(api: docker.APIClient, path: str, name: str) -> str:
         raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     repo, tag = validate(name)
     try:
-        answer = api.import_image(src=str(source), repository=repo, tag=tag)
+        # The tag in the repository: Docker reads it there, and Podman 4.3 leaves out a separate one (the
+        # import would be named NAME:latest).
+        answer = api.import_image(src=str(source), repository=f"{repo}:{tag}")
     except docker.errors.APIError as exc:
         raise TransferError(f"the engine could not import {source.name}: {engine_words(exc)}") from exc
     text = answer if isinstance(answer, str) else str(answer)

@@ -5,6 +5,8 @@
   in a container on a private `dockerd` of its own, made from a debootstrap root of trixie.
 - `trixie-containerd`: the same with the containerd image store (the overlayfs snapshotter), the default of
   fresh Docker Engine 29 installs.
+- `podman`: this machine's Podman (Debian 12's 4.3), through the Docker-compatible API of `podman system
+  service` on a socket of ours, with storage, configuration and events of its own (sandbox/podman.py).
 
 A nested engine's data-root is a folder of the host's filesystem bind-mounted into its container (overlay
 does not stack on overlay), so `du` on the host measures what it holds; its socket is in a host folder too.
@@ -21,14 +23,19 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imgtui.sandbox.install import SandboxError, ensure_cgroups, ensure_installed
 from imgtui.sandbox.processes import engine_answers, pid_alive, read_number, stop_pid
+
+if TYPE_CHECKING:
+    from imgtui.sandbox.podman import SandboxPodman
 
 ENGINES = {
     "dockerd": "this machine's dockerd (Debian 12: 20.10), classic image store",
     "trixie": "Debian 13's dockerd 26.1 in a container, classic image store (overlay2)",
     "trixie-containerd": "Debian 13's dockerd 26.1 in a container, containerd image store (overlayfs)",
+    "podman": "this machine's Podman (Debian 12: 4.3), its Docker-compatible API (podman system service)",
 }
 NETWORK_FLAGS = ["--bridge=none", "--iptables=false", "--ip-masq=false", "--userland-proxy=false"]
 
@@ -257,7 +264,11 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def make_engine(kind: str, state: Path) -> HostDockerd | NestedDockerd:
+def make_engine(kind: str, state: Path) -> HostDockerd | NestedDockerd | SandboxPodman:
+    if kind == "podman":
+        from imgtui.sandbox.podman import SandboxPodman
+
+        return SandboxPodman(state)
     if kind == "dockerd":
         return HostDockerd(state)
     if kind in ("trixie", "trixie-containerd"):

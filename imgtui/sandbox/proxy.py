@@ -1,5 +1,11 @@
-"""A unix-socket proxy in front of an engine: counts the requests that pass, can add latency to each, and
-can be cut and restored (an engine that goes away and comes back). For tests and benchmarks."""
+"""A unix-socket proxy in front of an engine: counts the requests that pass, can add latency to each, hold
+some back until told, and be cut and restored (an engine that goes away and comes back). For tests and
+benchmarks.
+
+The latency (`delay`, seconds) is added once per request, before it is passed on: a round trip over a slow
+link (ssh to a far server) as the engine sees it, since docker-py waits for each answer before the next
+request on a connection. Requests on other connections (the event stream's, a second worker's) are not
+held up by it, as on a real link."""
 
 from __future__ import annotations
 
@@ -23,6 +29,11 @@ class EngineProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
+        self._hold = ""
+        self._released = threading.Event()
+        self._released.set()
+        self.held = 0
+        """Requests waiting in the proxy now (see `hold`)."""
 
     @property
     def docker_host(self) -> str:
@@ -31,6 +42,18 @@ class EngineProxy:
     def count(self, method: str | None = None, contains: str = "") -> int:
         with self._lock:
             return sum(1 for m, p in self.requests if (method is None or m == method) and contains in p)
+
+    def hold(self, contains: str) -> None:
+        """Keep back every request whose path contains `contains` until `release()`: a request that is in
+        flight for as long as a test wants."""
+        with self._lock:
+            self._hold = contains
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold = ""
+            self._released.set()
 
     def reset(self) -> None:
         with self._lock:
@@ -47,6 +70,7 @@ class EngineProxy:
 
     def stop(self) -> None:
         """Close the listener and cut every open connection, as a dying engine would."""
+        self.release()
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
@@ -86,8 +110,15 @@ class EngineProxy:
                 if outgoing:
                     found = REQUEST_LINE.findall(data[:8192])
                     if found:
+                        paths = [(m.decode(), p.decode(errors="replace")) for m, p in found]
                         with self._lock:
-                            self.requests += [(m.decode(), p.decode(errors="replace")) for m, p in found]
+                            self.requests += paths
+                            held = bool(self._hold) and any(self._hold in p for _, p in paths)
+                            self.held += held
+                        if held:
+                            self._released.wait()
+                            with self._lock:
+                                self.held -= 1
                         if self.delay:
                             time.sleep(self.delay * len(found))
                 sink.sendall(data)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from imgtui.sandbox.engines import ENGINES, HostDockerd, NestedDockerd, make_engine
 from imgtui.sandbox.install import SandboxError
+from imgtui.sandbox.podman import SandboxPodman
 from imgtui.sandbox.processes import (
     engine_answers,
     free_port,
@@ -51,7 +52,7 @@ class Sandbox:
         if engine not in ENGINES:
             raise SandboxError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
         self.engine_kind = engine
-        self.engine: HostDockerd | NestedDockerd = make_engine(engine, self.state)
+        self.engine: HostDockerd | NestedDockerd | SandboxPodman = make_engine(engine, self.state)
         self.registry_dir = self.state / "registry"
         self.registry_config = self.state / "registry.yml"
         self.registry_pidfile = self.state / "registry.pid"
@@ -125,6 +126,8 @@ class Sandbox:
         """Start (or reuse) the engine and the registry; returns DOCKER_HOST."""
         self.state.mkdir(parents=True, exist_ok=True)
         self.engine_file.write_text(self.engine_kind + "\n")
+        if isinstance(self.engine, SandboxPodman):
+            self.engine.insecure = (self.registry,)
         if not self.engine.running():
             self.engine.start(timeout if isinstance(self.engine, HostDockerd) else max(timeout, 120.0))
         if registry and not (self.registry_running() and self.registry_answers()):

@@ -22,6 +22,7 @@ from pathlib import Path
 import docker
 import requests
 
+from imgtui.engine.models import full_id
 from imgtui.sandbox import BUSYBOX
 
 AUTHOR = "alicek106"
@@ -79,14 +80,14 @@ def run_and_commit(
     result = api.commit(container, repository=repository, tag=tag, message=message, author=author)
     if remove:
         api.remove_container(container)
-    return str(result["Id"])
+    return full_id(str(result["Id"]))
 
 
 def seed(docker_host: str, registry: str | None = None, fill: bool = True) -> list[str]:
     """Create the demo content if it is not there yet; returns what was made, one line each. `fill=False`
     leaves the registry empty (the tests push into it themselves and count what the engine uploads)."""
     api = docker.APIClient(base_url=docker_host, version="auto", timeout=120)
-    names = {n for img in api.images() for n in (img.get("RepoTags") or [])}
+    names = {_short(n) for img in api.images() for n in (img.get("RepoTags") or [])}
     made: list[str] = []
     if "busybox:latest" not in names:
         api.import_image_from_data(
@@ -108,7 +109,8 @@ def seed(docker_host: str, registry: str | None = None, fill: bool = True) -> li
         made.append("commit_test:second (commit of container commit_test2, which stays and uses :first)")
     if "my-image-name:0.0" not in names:
         exported = b"".join(api.export("commit_test"))
-        api.import_image_from_data(exported, repository="my-image-name", tag="0.0")
+        # The tag goes in the repository: Podman 4.3's import leaves out a separate `tag` (":latest").
+        api.import_image_from_data(exported, repository="my-image-name:0.0")
         api.tag("my-image-name:0.0", "alicek107/my-image-name", "0.0")
         made.append("my-image-name:0.0 = alicek107/my-image-name:0.0 (export + import, one ID two names)")
     if "demo/app:latest" not in names:
@@ -126,6 +128,12 @@ def seed(docker_host: str, registry: str | None = None, fill: bool = True) -> li
         made += fill_registry(api, registry)
     api.close()
     return made
+
+
+def _short(name: str) -> str:
+    """A name as the docker CLI shows it: Podman lists `docker.io/library/busybox:latest` (and
+    `localhost/NAME` for what it loaded)."""
+    return name.removeprefix("docker.io/library/").removeprefix("docker.io/")
 
 
 def _push(api: docker.APIClient, source: str, target: str) -> None:

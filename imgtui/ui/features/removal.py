@@ -260,6 +260,11 @@ class Removal(Feature):
                 ", as the containerd image store counts it: the manifests and configs it deleted, not the "
                 f"layers; the preview's estimate of the disk freed was {plan.freed} bytes"
             )
+        elif plan.podman:
+            said += (
+                ", as Podman counts it: the pruned images' whole sizes, layers other images still use "
+                f"included; the preview said {plan.freed} bytes (the layers only they had)"
+            )
         else:
             said += f"; the preview said {plan.freed} bytes"
         post(Outcome([OutcomeLine("reclaimed", said)]))

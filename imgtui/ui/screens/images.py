@@ -539,7 +539,7 @@ class ImagesScreen(Screen[None]):
                 "  │ ",
                 style="bold yellow",
             )
-        text.append(f"Docker {info.version} (API {info.api_version})")
+        text.append(f"{info.product} {info.version} (API {info.api_version})")
         self.status.update(text)
 
     # -- what features ask of the view ------------------------------------------------------------------
