@@ -122,3 +122,75 @@ def test_an_api_1_41_engine_is_spoken_to_in_1_41(engine: Engine, store: str) -> 
         assert engine.info.api_version == engine.info.server_api == "1.41"
     else:
         assert engine.info.api_version == "1.45" and engine.info.server_api >= "1.45"
+
+
+def test_api_versions_written_out_are_docker_pys() -> None:
+    """A unix socket's connection reads the engine's version without importing docker-py; the versions it
+    settles on are docker-py's own (a docker-py upgrade that moves them fails here)."""
+    from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
+
+    from imgtui.engine.client import NEWEST_API, OLDEST_API
+
+    assert (NEWEST_API, OLDEST_API) == (DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION)
+
+
+def test_the_first_screen_through_the_socket_is_what_docker_py_reads(
+    docker_host: str, api, unique: str
+) -> None:  # type: ignore[no-untyped-def]
+    """On a unix socket the first screen's requests (the version, the list, a history, the events) go
+    through the standard library until docker-py's client is made: the same images, layers, errors and
+    events as through docker-py."""
+    import threading
+
+    from imgtui.engine import EngineError
+
+    quick = Engine.connect(docker_host)
+    through = Engine.connect(docker_host)
+    assert through.api is not None  # made first: this engine asks everything through docker-py
+    assert quick.info == through.info
+    images = quick.list_images()
+    # (the engine orders images by creation time; those made in the same second, in any order)
+    by_id = sorted(images, key=lambda i: i.id)
+    assert by_id == sorted(through.list_images(), key=lambda i: i.id) and len(images) >= 3
+    for image in images[:5]:
+        assert quick.history(image.id) == through.history(image.id)
+    for engine in (quick, through):
+        with pytest.raises(EngineError, match="^image 000000000000 no longer exists$"):
+            engine.history("sha256:" + "0" * 64)
+    streams = [quick.events(), through.events()]
+    seen: list[list[tuple[str, str, str | None]]] = [[], []]
+
+    def read(n: int) -> None:
+        for event in streams[n]:
+            seen[n].append((event.type, event.action, event.touched_image))
+            if event.action == "tag":
+                return
+
+    readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in (0, 1)]
+    for reader in readers:
+        reader.start()
+    image_id = images[0].id
+    api.tag(image_id, f"events-{unique}/x", "1")
+    try:
+        for reader in readers:
+            reader.join(10)
+        assert seen[0] == seen[1] == [("image", "tag", image_id)], seen
+        # close() from another thread ends an iteration blocked on the socket
+        again = quick.events()
+        ended = threading.Event()
+
+        def drain() -> None:
+            for _ in again:
+                pass
+            ended.set()
+
+        waiting = threading.Thread(target=drain, daemon=True)
+        waiting.start()
+        again.close()
+        assert ended.wait(5), "close() ended the iteration"
+    finally:
+        api.remove_image(f"events-{unique}/x:1")
+        for stream in streams:
+            stream.close()
+        quick.close()
+        through.close()

@@ -73,3 +73,23 @@ def test_features_do_not_import_each_other_or_their_screen() -> None:
             assert not {i for i in imported if i.startswith("imgtui.ui.features")}, module
         if module.startswith(("imgtui.engine", "imgtui.registry", "imgtui.sandbox")):
             assert not {i for i in imported if i.startswith("imgtui.ui")}, module
+
+
+def test_the_first_screen_on_a_unix_socket_imports_no_docker_py(docker_host: str) -> None:
+    """What a unix socket's first screen needs (connect, the image list, the first layers, the events) is
+    asked with the standard library: docker-py, requests and urllib3 (about 0.1 s of imports) are not
+    imported until something else is asked, and then work."""
+    code = (
+        "import sys, imgtui.cli, imgtui.ui.app\n"
+        "from imgtui.engine import Engine\n"
+        "engine = Engine.connect(sys.argv[1])\n"
+        "images = engine.list_images()\n"
+        "engine.history(images[0].id)\n"
+        "engine.events().close()\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('docker', 'requests', 'urllib3'))\n"
+        "print(heavy)\n"
+        "assert engine.api.version()['ApiVersion'] and 'docker' in sys.modules\n"
+        "raise SystemExit(1 if heavy else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, docker_host], capture_output=True, text=True)
+    assert result.returncode == 0, f"imported before it was needed: {result.stdout}{result.stderr}"

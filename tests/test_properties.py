@@ -1082,3 +1082,39 @@ def test_a_layer_tree_made_as_looked_at_is_the_tree_made_whole(
         assert lazy.matching(text) == whole.matching(text)
         for change in COUNTED:
             assert lazy.of_change(change) == whole.of_change(change)
+
+
+@given(st.text(alphabet="ab:/@.-_0123456789", max_size=30))
+@example("registry:5000/ns/app")
+@example("app@sha256:abc")
+@example("host:5000/app:1.0@sha256:abc")
+def test_names_split_as_docker_py_splits_them(name: str) -> None:
+    """models.parse_repository_tag is docker-py's, written out so that listing images needs no docker-py:
+    both split every name alike."""
+    from docker.utils import parse_repository_tag as docker_pys
+
+    from imgtui.engine.models import parse_repository_tag
+
+    assert parse_repository_tag(name) == tuple(docker_pys(name))
+
+
+@given(st.text(alphabet="ab:/.-_5l", max_size=24).filter(lambda n: n and not n.startswith("-")))
+@example("localhost/app")
+@example("127.0.0.1:5000/app")
+@example("docker.io/library/app")
+def test_a_registry_named_as_docker_py_reads_it(name: str) -> None:
+    """reference.names_a_registry (asked on every cursor move, without docker-py) says Docker Hub exactly
+    where docker-py's resolve_repository_name does (a host named in front may still be Docker Hub's)."""
+    import docker.errors
+    from docker.auth import INDEX_NAME, resolve_repository_name
+
+    from imgtui.engine.reference import names_a_registry
+
+    try:
+        host, _ = resolve_repository_name(name)
+    except docker.errors.InvalidRepository:
+        return
+    if not names_a_registry(name):
+        assert host == INDEX_NAME
+    else:
+        assert host == name.split("/", 1)[0] or host == INDEX_NAME

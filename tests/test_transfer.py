@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from imgtui.engine import Engine
-from imgtui.engine.transfer import Progress, TransferError, check_save_path
+from imgtui.engine.transfer import CHUNK, Progress, TransferError, check_save_path
 from imgtui.sandbox import Sandbox
 from imgtui.sandbox.seed import run_and_commit
 from tests.conftest import layer_size
@@ -55,6 +55,7 @@ def test_save_remove_load_restores_every_tag(engine_: Engine, api, unique: str, 
     written = engine_.save(names, target, seen.append, never)
     assert target.stat().st_size == written > 1_000_000
     assert seen and seen[-1].done == written
+    assert len(seen) == -(-written // CHUNK), "the stream is written in 1 MiB pieces, a report for each"
     assert not list(tmp_path.glob(".images.tar.*")), "no temporary file left behind"
     for name in names:
         api.remove_image(name)

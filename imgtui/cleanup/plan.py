@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
-
-from docker import APIClient
+from typing import TYPE_CHECKING, Any
 
 from imgtui.cleanup.policy import Policy, size
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import NONE, Image, OutcomeLine, split_name
 from imgtui.engine.removal import EngineState, PlanChanged, engine_lines
+
+if TYPE_CHECKING:  # docker-py is imported when first used (imgtui/engine/lazy.py)
+    from docker import APIClient
 
 DAY = 86400.0
 

@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import docker
-import docker.errors
-import requests.exceptions
-import urllib3.exceptions
-from docker.constants import DEFAULT_DOCKER_API_VERSION, MINIMUM_DOCKER_API_VERSION
-from docker.utils import version_lt
-
 from imgtui.engine import containers as containers_mod
-from imgtui.engine import credentials, removal, transfer, usage
+from imgtui.engine import credentials, removal, transfer, unixhttp, usage
 from imgtui.engine.catalog import Catalog
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.contexts import ContextError
 from imgtui.engine.errors import engine_words
+from imgtui.engine.lazy import lazy
 from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
-from imgtui.engine.ssh import SSHError
 
 if TYPE_CHECKING:  # the layer side is imported when first used, off the path to the first screen
+    import docker
+    import docker.errors
+    import requests.exceptions
+    import urllib3.exceptions
+
     from imgtui.layers import Analysis
     from imgtui.layers.cache import LayerCache
+else:  # docker-py when first used (lazy.py): a unix socket's first screen is read without it
+    docker = lazy("docker")
+    requests = lazy("requests")
+    urllib3 = lazy("urllib3")
+
+NEWEST_API = "1.45"
+"""The newest API version imgtui speaks: docker-py's DEFAULT_DOCKER_API_VERSION (7.1 and 7.2), written out so
+that a unix socket's connection does not import docker-py (tests/test_engine.py checks they agree)."""
+OLDEST_API = "1.24"
+"""docker-py's MINIMUM_DOCKER_API_VERSION: what an engine that does not say speaks."""
+
+
+def _older(a: str, b: str) -> bool:
+    """Whether API version `a` is older than `b` (docker-py's version_lt)."""
+    return tuple(int(p) for p in a.split(".")) < tuple(int(p) for p in b.split("."))
 
 
 _E = TypeVar("_E", bound=BaseException)
@@ -75,9 +89,18 @@ def describe(exc: BaseException) -> str:
     worded = (EngineError, transfer.TransferError, BadReference, credentials.LoginError, ContextError)
     if isinstance(exc, worded):
         return str(exc)  # worded for the user already
-    ssh = _cause(exc, SSHError)
-    if ssh is not None:
-        return str(ssh)  # ssh's reason, naming the host, wherever requests and urllib3 wrapped it
+    if "imgtui.engine.ssh" in sys.modules:  # an SSHError exists only once ssh.py is imported
+        from imgtui.engine.ssh import SSHError
+
+        ssh = _cause(exc, SSHError)
+        if ssh is not None:
+            return str(ssh)  # ssh's reason, naming the host, wherever requests and urllib3 wrapped it
+    if isinstance(exc, unixhttp.Refused):
+        return exc.words
+    if isinstance(exc, ConnectionError) and str(exc) == unixhttp.ENDED:
+        return "the connection to the engine broke off before the end of its answer (the engine stopped?)"
+    if type(exc) in _SOCKET_ERRORS:  # the standard library's, from the unix socket's requests
+        return f"connection failed: {_os_reason(exc) or exc}"
     if isinstance(exc, docker.errors.APIError):
         return engine_words(exc)
     if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
@@ -91,6 +114,11 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
         return "the connection to the engine broke off before the end of its answer (the engine stopped?)"
     return f"{type(exc).__name__}: {exc}"
+
+
+_SOCKET_ERRORS = (ConnectionRefusedError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
+                  FileNotFoundError, PermissionError, TimeoutError, ConnectionError, OSError,
+                  socket.timeout)  # fmt: skip
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -162,8 +190,19 @@ class _Startup:
 class Engine:
     """What imgtui asks the engine. Every method blocks: call it from a thread worker."""
 
-    def __init__(self, api: docker.APIClient, info: EngineInfo, endpoint: Endpoint | None = None) -> None:
-        self.api = api
+    def __init__(
+        self,
+        api: docker.APIClient | None,
+        info: EngineInfo,
+        endpoint: Endpoint | None = None,
+        quick: unixhttp.UnixHTTP | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._api = api
+        self._api_lock = threading.Lock()
+        self._quick = quick
+        """A unix socket's requests with the standard library: the image list, events and histories."""
+        self.timeout = timeout
         self.info = info
         self.endpoint = endpoint
         self._transfer_api: docker.APIClient | None = None
@@ -183,13 +222,46 @@ class Engine:
             raise EngineUnavailable(str(exc)) from exc
         return cls.connect_endpoint(endpoint, timeout)
 
+    @property
+    def _quick_first(self) -> bool:
+        """The standard library's requests until docker-py's client is made (by the first question the
+        first screen does not ask, or the disk usage read after it): after that, one client for all."""
+        return self._quick is not None and self._api is None
+
+    @property
+    def api(self) -> docker.APIClient:
+        """docker-py's client, made (and docker-py imported) when first asked for: on a unix socket the
+        first screen is read without it (unixhttp.py), and the first use after it comes from a worker."""
+        api = self._api
+        if api is None:
+            with self._api_lock:
+                if self._api is None:
+                    assert self.endpoint is not None
+                    self._api = self.endpoint.client(self.info.api_version, self.timeout)
+                api = self._api
+        return api
+
     @classmethod
     def connect_endpoint(cls, endpoint: Endpoint, timeout: float = 30.0) -> Engine:
         """One request, `GET /info` unversioned (every engine answers it): the engine's version, its image
         store, and in the `Api-Version` header the newest API it speaks. The client then speaks the newer
-        of what both sides know, never above what the engine accepts."""
+        of what both sides know, never above what the engine accepts. On a unix socket that request, the
+        image list, the events and histories go through the standard library (unixhttp.py): docker-py is
+        imported when something else is first asked."""
+        path = unixhttp.socket_path(endpoint.base_url)
+        if path is not None and not endpoint.tls:
+            quick = unixhttp.UnixHTTP(path, timeout)
+            try:
+                data, headers = quick.get("/info")
+            except Exception as exc:
+                raise EngineUnavailable(
+                    f"no Docker engine answered at {endpoint.base_url} ({endpoint.source}): {describe(exc)}"
+                ) from exc
+            said = {"Server": headers.get("server"), "Libpod-API-Version": headers.get("libpod-api-version")}
+            info = cls._info(endpoint, data, str(headers.get("api-version") or OLDEST_API), product(said))
+            return cls(None, info, endpoint, quick, timeout)
         try:
-            api = endpoint.client(MINIMUM_DOCKER_API_VERSION, timeout)
+            api = endpoint.client(OLDEST_API, timeout)
             answer = api.get(f"{api.base_url}/info", timeout=timeout)
             answer.raise_for_status()
             data = answer.json()
@@ -197,23 +269,41 @@ class Engine:
             raise EngineUnavailable(
                 f"no Docker engine answered at {endpoint.base_url} ({endpoint.source}): {describe(exc)}"
             ) from exc
-        server_api = str(answer.headers.get("Api-Version") or MINIMUM_DOCKER_API_VERSION)
-        version = (
-            server_api if version_lt(server_api, DEFAULT_DOCKER_API_VERSION) else DEFAULT_DOCKER_API_VERSION
+        info = cls._info(
+            endpoint, data, str(answer.headers.get("Api-Version") or OLDEST_API), product(answer.headers)
         )
-        set_api_version(api, version)
-        info = EngineInfo(
+        set_api_version(api, info.api_version)
+        return cls(api, info, endpoint, None, timeout)
+
+    @staticmethod
+    def _info(endpoint: Endpoint, data: dict[str, Any], server_api: str, made_by: str) -> EngineInfo:
+        return EngineInfo(
             host=endpoint.base_url,
             source=endpoint.source,
             version=str(data.get("ServerVersion") or "?"),
-            api_version=version,
+            api_version=server_api if _older(server_api, NEWEST_API) else NEWEST_API,
             os=str(data.get("OSType") or ""),
             arch=str(data.get("Architecture") or ""),
             store=image_store(data),
             server_api=server_api,
-            product=product(answer.headers),
+            product=made_by,
         )
-        return cls(api, info, endpoint)
+
+    def _ask(self, what: str, template: str, *names: str, **params: Any) -> Any:
+        """A GET through the unix socket's standard-library client, its failures worded as _call's; the
+        engine's 404 is passed on (unixhttp.Refused) for the caller to say what is missing."""
+        assert self._quick is not None
+        url = unixhttp.path(template, *names, version=self.info.api_version, **params)
+        try:
+            return self._quick.get(url)[0]
+        except unixhttp.Refused as exc:
+            if exc.status == 404:
+                raise
+            raise EngineError(f"{what}: {describe(exc)}") from exc
+        except OSError as exc:
+            raise EngineUnavailable(f"{what}: {describe(exc)}") from exc
+        except ValueError as exc:
+            raise EngineError(f"{what}: the engine's answer could not be read ({exc})") from exc
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -272,7 +362,10 @@ class Engine:
 
     def list_images(self) -> list[Image]:
         """All top-level images, dangling included, in one request (docker-py's images.list() makes N+1)."""
-        rows = self._call("listing images", self.api.images)
+        if self._quick_first:  # what docker-py's api.images() asks
+            rows = self._ask("listing images", "/images/json", only_ids=0, all=0)
+        else:
+            rows = self._call("listing images", self.api.images)
         return [Image.from_summary(row) for row in rows]
 
     def catalog(self) -> Catalog:
@@ -308,12 +401,18 @@ class Engine:
             cached = self.cached_history(image_id)
             if cached is not None:
                 return cached
+        what = f"reading the history of {image_id[:19]}"
         try:
-            rows = self._call(f"reading the history of {image_id[:19]}", self.api.history, image_id)
+            if self._quick_first:
+                rows = self._ask(what, "/images/{}/history", image_id)
+            else:
+                rows = self._call(what, self.api.history, image_id)
             layers = tuple(Layer.from_history(row) for row in rows)
             with self._history_lock:
                 self._history[image_id] = layers
             return layers
+        except unixhttp.Refused as exc:
+            raise EngineError(f"image {image_id[7:19]} no longer exists") from exc
         except docker.errors.NotFound as exc:
             raise EngineError(f"image {image_id[7:19]} no longer exists") from exc
         finally:
@@ -367,6 +466,8 @@ class Engine:
                     return None  # gone meanwhile: it takes nothing
                 return ImageParts.read(image_id, inspect, ({"Size": size} for size in sizes))
 
+            from concurrent.futures import ThreadPoolExecutor  # off the path to the first screen
+
             with ThreadPoolExecutor(4, thread_name_prefix="imgtui-sizes") as pool:
                 for image_id, part in zip(missing, pool.map(read, missing)):
                     if part is not None:
@@ -375,6 +476,16 @@ class Engine:
 
     def events(self) -> EventStream:
         """Image and container events from now on."""
+        if self._quick_first:
+            url = unixhttp.path(
+                "/events", version=self.info.api_version, filters={"type": ["image", "container"]}
+            )
+            try:
+                return EventStream(self._quick.stream(url))  # type: ignore[union-attr]
+            except unixhttp.Refused as exc:
+                raise EngineError(f"subscribing to events: {describe(exc)}") from exc
+            except OSError as exc:
+                raise EngineUnavailable(f"subscribing to events: {describe(exc)}") from exc
         raw = self._call(
             "subscribing to events", self.api.events, decode=True, filters={"type": ["image", "container"]}
         )
@@ -604,12 +715,12 @@ class Engine:
 
     def _reload_credentials(self) -> None:
         """docker-py reads the docker config once per client: read it again after a login or logout."""
-        for api in (self.api, self._transfer_api):
+        for api in (self._api, self._transfer_api):
             if api is not None:
                 api.reload_config(str(credentials.config_path()))
 
     def close(self) -> None:
-        for api in (self.api, self._transfer_api):
+        for api in (self._api, self._transfer_api):
             try:
                 if api is not None:
                     api.close()

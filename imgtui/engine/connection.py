@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-from docker.utils import kwargs_from_env
+from imgtui.engine import contexts
+from imgtui.engine.lazy import lazy
 
-from imgtui.engine import contexts, ssh
+if TYPE_CHECKING:
+    import docker
+else:  # imported when first used (lazy.py): a unix socket's first screen is read without docker-py
+    docker = lazy("docker")
 
 DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
@@ -63,6 +66,8 @@ class Endpoint:
         used (docker-py's own ssh transport wants paramiko, which has compiled parts: the one-file pyz
         has none), and every request goes through imgtui.engine.ssh, mounted over that socket's adapter."""
         if self.use_ssh_client:
+            from imgtui.engine import ssh  # requests' and urllib3's classes: imported when first used
+
             target = ssh.SSHTarget.parse(self.base_url)  # a malformed address fails here, before any ssh
             api = docker.APIClient(base_url=ssh.PLACEHOLDER_SOCKET, version=version, timeout=timeout)
             ssh.attach(api, target, timeout)
@@ -82,7 +87,7 @@ def from_context(name: str, env: Mapping[str, str] | None = None) -> Endpoint:
     env = os.environ if env is None else env
     if name == contexts.DEFAULT:
         if env.get("DOCKER_HOST"):
-            kwargs = kwargs_from_env(dict(env))
+            kwargs = _kwargs_from_env(env)
             return Endpoint(kwargs["base_url"], "docker context 'default': DOCKER_HOST", kwargs.get("tls"),
                             contexts.DEFAULT)  # fmt: skip
         return Endpoint(DEFAULT_UNIX_SOCKET, "docker context 'default'", None, contexts.DEFAULT)
@@ -105,10 +110,10 @@ def resolve_endpoint(
     if context:
         return from_context(context, env)
     if host:
-        tls = kwargs_from_env(dict(env)).get("tls") if host.startswith("tcp://") else None
+        tls = _kwargs_from_env(env).get("tls") if host.startswith("tcp://") else None
         return Endpoint(host, "--host", tls)
     if env.get("DOCKER_HOST"):
-        kwargs = kwargs_from_env(dict(env))
+        kwargs = _kwargs_from_env(env)
         return Endpoint(kwargs["base_url"], "DOCKER_HOST", kwargs.get("tls"))
     if env.get("DOCKER_CONTEXT"):
         endpoint = from_context(env["DOCKER_CONTEXT"], env)
@@ -121,3 +126,13 @@ def resolve_endpoint(
         return from_context(name, env)
     except contexts.ContextError as exc:  # a broken current context should not stop us trying the default
         return Endpoint(DEFAULT_UNIX_SOCKET, f"default (docker context unreadable: {exc})")
+
+
+def _kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """docker-py's kwargs_from_env (the TLS variables), imported only when they are set: a unix socket's
+    DOCKER_HOST without them is what it says (kwargs_from_env gives it back as it is)."""
+    if not (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH")):
+        return {"base_url": env.get("DOCKER_HOST")}
+    from docker.utils import kwargs_from_env
+
+    return dict(kwargs_from_env(dict(env)))

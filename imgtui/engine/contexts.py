@@ -15,8 +15,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docker.tls import TLSConfig
+if TYPE_CHECKING:
+    from docker.tls import TLSConfig
 
 DEFAULT = "default"
 
@@ -65,9 +67,13 @@ class DockerContext:
         if self.tls_dir is not None:
             files = {p.stem: str(p) for p in self.tls_dir.glob("*.pem") if p.stem in ("ca", "cert", "key")}
         if not files:
+            from docker.tls import TLSConfig  # docker-py imported when first used (lazy.py)
+
             return TLSConfig(verify=False) if self.skip_tls_verify else None
         cert = (files["cert"], files["key"]) if "cert" in files and "key" in files else None
         verify = not self.skip_tls_verify
+        from docker.tls import TLSConfig
+
         return TLSConfig(client_cert=cert, ca_cert=files.get("ca") if verify else None, verify=verify)
 
 

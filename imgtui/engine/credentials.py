@@ -8,15 +8,18 @@ from __future__ import annotations
 import base64
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
-
-import docker
-import docker.credentials
-import docker.errors
+from typing import TYPE_CHECKING, Any
 
 from imgtui.engine.errors import engine_words
+from imgtui.engine.lazy import lazy
+
+if TYPE_CHECKING:
+    import docker
+    import docker.credentials
+    import docker.errors
+else:
+    docker = lazy("docker")  # imported when first used (lazy.py)
 
 
 class LoginError(Exception):
@@ -41,6 +44,8 @@ def _read() -> dict[str, Any]:
 def _write(config: dict[str, Any]) -> None:
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile  # off the path to the first screen
+
     handle, temp = tempfile.mkstemp(prefix=".config.json.", dir=path.parent)
     with os.fdopen(handle, "w") as out:
         json.dump(config, out, indent="\t")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import docker.errors
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import docker.errors
 
 
 def engine_words(exc: docker.errors.APIError) -> str:

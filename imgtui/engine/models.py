@@ -6,8 +6,6 @@ from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any
 
-from docker.utils import parse_repository_tag
-
 from imgtui.record import record
 
 NONE = "<none>"
@@ -31,6 +29,19 @@ def familiar(name: str) -> str:
 def short_id(image_id: str) -> str:
     """The 12 hex digits `docker images` shows."""
     return image_id.removeprefix("sha256:")[:12]
+
+
+def parse_repository_tag(name: str) -> tuple[str, str | None]:
+    """docker-py's `docker.utils.parse_repository_tag`, line for line: `NAME@DIGEST` splits at the `@`,
+    else at a last `:` not followed by a `/` (a registry's port is no tag). Here so that listing images
+    does not import docker-py (imgtui/engine/lazy.py); tests/test_models.py checks that both agree."""
+    parts = name.rsplit("@", 1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    parts = name.rsplit(":", 1)
+    if len(parts) == 2 and "/" not in parts[1]:
+        return parts[0], parts[1]
+    return name, None
 
 
 def split_name(name: str) -> tuple[str, str]:

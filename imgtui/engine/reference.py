@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from docker.utils import parse_repository_tag
+from imgtui.engine.models import parse_repository_tag
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _DOMAIN = re.compile(
@@ -104,3 +104,21 @@ def problem(text: str, check: Callable[[str], object] = validate) -> str | None:
 
 def pull_problem(text: str) -> str | None:
     return problem(text, validate_pull)
+
+
+def resolve_repository_name(name: str) -> tuple[str, str]:
+    """docker-py's `docker.auth.resolve_repository_name`: (the registry's host, the rest of the name), with
+    `docker.io` for Docker Hub. docker-py is imported when this is first called (imgtui/engine/lazy.py)."""
+    from docker.auth import resolve_repository_name as resolve
+
+    host, rest = resolve(name)
+    return str(host), str(rest)
+
+
+def names_a_registry(repository: str) -> bool:
+    """Whether a repository's name starts with a registry's host (`127.0.0.1:5000/app`, `ghcr.io/x/y`,
+    `localhost/app`) rather than naming one on Docker Hub: docker-py's rule (split_repo_name), without
+    importing docker-py, for a check made on every cursor move (tests/test_properties.py: the same answer
+    as resolve_repository_name for any name)."""
+    first, slash, _ = repository.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from docker import APIClient
+from typing import TYPE_CHECKING, Any, Literal
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.models import Container, Image, OutcomeLine, familiar, full_id, short_id
 from imgtui.engine.sizes import ContainerdSizes, ImageParts, SharedLayers
+
+if TYPE_CHECKING:
+    from docker import APIClient
 
 Mode = Literal["tag", "image"]
 Action = Literal["remove", "stop_and_remove", "force"]

@@ -4,20 +4,25 @@ progress stream). Every function blocks: call it from a thread worker, with `pro
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
 import humanize
-import requests.exceptions
 
 from imgtui.engine.errors import engine_words
+from imgtui.engine.lazy import lazy
 from imgtui.engine.models import full_id
 from imgtui.engine.reference import validate, validate_pull
 from imgtui.record import record
+
+if TYPE_CHECKING:
+    import docker
+    import docker.errors
+    import requests.exceptions
+else:  # imported when first used (lazy.py)
+    docker = lazy("docker")
+    requests = lazy("requests")
 
 CHUNK = 1 << 20
 
@@ -97,6 +102,8 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
     for name in names:
         total += int(api.inspect_image(name).get("Size") or 0)
     try:
+        import tempfile  # off the path to the first screen
+
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise TransferError(f"could not write in {path.parent}: {exc.strerror or exc}") from exc
@@ -125,23 +132,27 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
 
 
 def _export(api: docker.APIClient, names: list[str]) -> Iterator[bytes]:
-    """docker-py's get_image takes one name; `GET /images/get?names=...` takes several (one tar for all),
-    asked here through the client's own requests session (its public `get`)."""
-    if len(names) == 1:
-        yield from api.get_image(names[0], chunk_size=CHUNK)
-        return
+    """`GET /images/get?names=...` (one tar for all the names, as `docker save` asks), through the client's
+    own requests session (its public `get`), read in pieces of CHUNK bytes: the engine sends 32 KiB HTTP
+    chunks, and docker-py's `get_image` yields each (32,768 writes and reports for 1 GiB, against 1,024)."""
     url = f"{api.base_url}/v{api.api_version}/images/get"
     response = api.get(url, params={"names": names}, stream=True, timeout=api.timeout)
     try:
         response.raise_for_status()
     except requests.exceptions.HTTPError as exc:
         raise docker.errors.create_api_error_from_http_exception(exc) from exc
-    yield from response.iter_content(CHUNK)
+    try:
+        while chunk := response.raw.read(CHUNK, decode_content=False):
+            yield chunk
+    finally:
+        response.close()
 
 
 def export(api: docker.APIClient, container: str, path: Path, report: Report, stop: Stop) -> int:
     """`docker export -o PATH CONTAINER`: the container's filesystem only (no history, no config), streamed
     to a temporary file renamed into place when complete."""
+    import tempfile  # off the path to the first screen
+
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     done = 0
     try:
@@ -231,7 +242,9 @@ def _read(path: Path, report: Report, stop: Stop) -> Iterator[bytes]:
 
 
 def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[str]:
-    """`docker load -i PATH`, streamed from disk; returns the engine's lines (`Loaded image: ...`)."""
+    """`docker load -i PATH`, streamed from disk; returns the engine's lines (`Loaded image: ...`). Asked
+    quiet, as the docker CLI asks when its output is no terminal: the engine's own progress is not shown (the
+    job bar counts the bytes sent), and its closing lines come all the same."""
     source = Path(path).expanduser()
     if not source.is_file():
         raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
@@ -239,7 +252,7 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
         raise TransferError(f"{source} is not readable")
     lines: list[str] = []
     try:
-        for item in api.load_image(_read(source, report, stop), quiet=False) or []:
+        for item in api.load_image(_read(source, report, stop), quiet=True) or []:
             if isinstance(item, dict):
                 if item.get("error"):
                     raise TransferError(f"the engine could not load {source.name}: {item['error']}")

@@ -26,13 +26,14 @@ from dataclasses import field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-import docker.errors
-
 from imgtui.engine.errors import engine_words
+from imgtui.engine.lazy import lazy
 from imgtui.engine.models import Container, _timestamp, short_id
 from imgtui.engine.removal import PlanChanged
 from imgtui.engine.sizes import ContainerdSizes
 from imgtui.record import record
+
+docker = lazy("docker")  # imported when first used (lazy.py)
 
 Kind = Literal["images", "containers", "volumes", "build cache"]
 KINDS: tuple[Kind, ...] = ("images", "containers", "volumes", "build cache")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
@@ -13,13 +14,12 @@ from textual.message import Message
 from imgtui.engine import OutcomeLine, Tag
 from imgtui.engine.models import NONE, short_id
 from imgtui.engine.transfer import Progress
-from imgtui.layers.compare import Comparison
-from imgtui.layers.files import from_archive_source
-from imgtui.layers.tree import Trees
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
-from imgtui.ui.screens.compare import CompareScreen
-from imgtui.ui.screens.contents import ContentsScreen
+
+if TYPE_CHECKING:  # imported when first used: the layer side is no part of the first screen
+    from imgtui.layers.compare import Comparison
+    from imgtui.layers.tree import Trees
 
 
 class Contents(Feature):
@@ -78,6 +78,7 @@ class Contents(Feature):
     def read(self, tag: Tag, command: str, stop: threading.Event) -> None:
         from imgtui.layers import Cancelled
         from imgtui.layers.cache import LayerCache
+        from imgtui.layers.tree import Trees
 
         what = f"reading the layers of {tag.ref}"
 
@@ -148,6 +149,8 @@ class Contents(Feature):
         self.post_message(self.Compared(compare(first, second), labels))
 
     def on_contents_compared(self, message: Compared) -> None:
+        from imgtui.ui.screens.compare import CompareScreen
+
         self.app.push_screen(CompareScreen(message.comparison, message.labels))
 
     def on_contents_progressed(self, message: Progressed) -> None:
@@ -157,6 +160,9 @@ class Contents(Feature):
         self.view.job_bar.end()
 
     def on_contents_read(self, message: Read) -> None:
+        from imgtui.layers.files import from_archive_source
+        from imgtui.ui.screens.contents import ContentsScreen
+
         analysis = message.trees.analysis
         if self.last is None or self.last[1] is not message.trees:
             self.last = (message.image_id, message.trees)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Union
 
-from docker.auth import resolve_repository_name
 from textual import work
 from textual.message import Message
 
 from imgtui.engine import NONE, Engine, OutcomeLine, validate
-from imgtui.engine.reference import FORMAT, problem, pull_problem
+from imgtui.engine.reference import FORMAT, problem, pull_problem, resolve_repository_name
 from imgtui.engine.transfer import (
     Cancelled,
     Progress,
@@ -38,7 +37,6 @@ from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.errors import sentence
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome, RegistryHeard
-from imgtui.ui.screens.search import SearchScreen
 
 
 @dataclass(frozen=True)
@@ -355,6 +353,8 @@ class Jobs(Feature):
         def chosen(name: str | None) -> None:
             if name:
                 self.start(PullJob(name))
+
+        from imgtui.ui.screens.search import SearchScreen
 
         self.app.push_screen(SearchScreen(term, results), chosen)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from docker.auth import resolve_repository_name
 from textual import work
 from textual.message import Message
 
 from imgtui.engine import NONE, OutcomeLine, Tag, credentials
+from imgtui.engine.reference import names_a_registry, resolve_repository_name
 from imgtui.ui.dialogs.login import LoginDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.features import Feature
@@ -103,10 +103,9 @@ class Registries(Feature):
         """A tag named after a registry (not Docker Hub) is compared with that registry's tag, once."""
         if tag is None or tag.repository == NONE or (tag.ref, tag.image.id) in self._status:
             return
-        host, path = resolve_repository_name(tag.repository)
-        if host in ("docker.io", "index.docker.io"):
+        if not names_a_registry(tag.repository):
             return  # Docker Hub: not asked on every cursor move (rate limits; and no network here)
-        self.check_remote(host, path, tag)
+        self.check_remote(tag)
 
     def heard_from(self, host: str, answered: bool) -> None:
         """A registry answered (it becomes the first one `R` offers), or was tried and did not."""
@@ -125,10 +124,13 @@ class Registries(Feature):
         self._status.clear()
 
     @work(thread=True, exclusive=True, group="remote", exit_on_error=False, description="Registry status")
-    def check_remote(self, host: str, path: str, tag: Tag) -> None:
+    def check_remote(self, tag: Tag) -> None:
         from imgtui.registry import RegistryError
         from imgtui.registry.operations import RemoteStatus, remote_status
 
+        host, path = resolve_repository_name(tag.repository)  # here: it imports docker-py when first used
+        if host in ("docker.io", "index.docker.io"):
+            return
         try:
             registry = self.view.registry(host)
         except RegistryError as exc:

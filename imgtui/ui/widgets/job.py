@@ -9,10 +9,11 @@ from functools import partial
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Label, ProgressBar
+from textual.widgets import ProgressBar
 
 from imgtui.engine.transfer import Progress
 from imgtui.ui import format as fmt
+from imgtui.ui.widgets.fixed import FixedLines
 
 SHOWN_AFTER = 0.25
 """Seconds a job runs before the bar shows: one that ends sooner (layers read from the cache) costs no
@@ -26,7 +27,9 @@ class JobBar(Horizontal):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
-        self.label = Label("", id="job-label")
+        # A line of fixed size: each progress report repaints it alone (a Label's update asks for a layout
+        # pass, which repaints the whole screen: 10 a second during a save, its cost taken from the save).
+        self.label = FixedLines("", id="job-label")
         self.bar = ProgressBar(total=None, show_eta=False, id="job-bar")
         self.layer_states: dict[str, str] = {}
         self.started = time.monotonic()
@@ -71,8 +74,7 @@ class JobBar(Horizontal):
         self._appear = self.set_timer(SHOWN_AFTER, partial(self._show_running, what))
 
     def _show_running(self, what: str) -> None:
-        """The job has run for SHOWN_AFTER: the bar shows (its text set only now: a label updated while
-        hidden still costs the screen a layout pass)."""
+        """The job has run for SHOWN_AFTER: the bar shows (showing it is the one layout pass a job costs)."""
         self._appear = None
         if not self.progressed:
             self.label.update(f"{what} … (x cancels)")

@@ -1,0 +1,132 @@
+"""The engine's API over its unix socket with the standard library only (HTTP/1.0 over AF_UNIX): what the
+first screen needs (the engine's version, the image list, the event stream, a history), asked before
+docker-py and requests are imported (imgtui/engine/lazy.py). tcp:// and ssh:// engines go through docker-py
+from the start. Requests and answers are the ones docker-py would send and decode."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import IO, Any
+from urllib.parse import quote, urlencode
+
+ENDED = "the engine ended its answer"
+"""A streamed answer's end that nobody asked for (the engine stopped)."""
+
+
+class Refused(Exception):
+    """The engine answered with an error status; `words` is its own explanation."""
+
+    def __init__(self, status: int, words: str) -> None:
+        super().__init__(words)
+        self.status = status
+        self.words = words
+
+
+def socket_path(base_url: str) -> str | None:
+    """The socket file of a `unix://` (or `http+unix://`) address, else None."""
+    for prefix in ("unix://", "http+unix://"):
+        if base_url.startswith(prefix):
+            return base_url[len(prefix) :] or None
+    return None
+
+
+def path(template: str, *names: str, version: str = "", **params: Any) -> str:
+    """`/v1.45/images/sha256:.../history?...`: names quoted as docker-py quotes them, parameters that are
+    None left out, dicts (filters) as JSON."""
+    url = (f"/v{version}" if version else "") + template.format(*(quote(n, safe="/:") for n in names))
+    query = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items() if v is not None}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+class UnixHTTP:
+    """One request per connection, in HTTP/1.0: the engine (Go's net/http) then sends the body as it is,
+    not in chunks, and ends it by closing; a unix socket connects in microseconds. (http.client would do
+    as well, but imports email and ssl: 35 ms more before the first screen.)"""
+
+    def __init__(self, socket_file: str, timeout: float | None) -> None:
+        self.socket_file = socket_file
+        self.timeout = timeout
+
+    def _open(self, url: str) -> tuple[socket.socket, IO[bytes], dict[str, str]]:
+        """Send the request and read the answer's head: (socket, its reader at the body, headers with
+        lower-case names). Raises Refused for an error status (its body read), OSError for the socket."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_file)
+            sock.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\nUser-Agent: imgtui\r\n\r\n".encode())
+            reader = sock.makefile("rb")
+            status_line = reader.readline(65537)
+            parts = status_line.split(None, 2)
+            if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+                raise ConnectionError("the engine closed the connection without an answer")
+            headers: dict[str, str] = {}
+            while (line := reader.readline(65537)) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            status = int(parts[1])
+            if status >= 400:
+                reason = parts[2].decode("latin-1").strip() if len(parts) > 2 else str(status)
+                raise Refused(status, _words(reader.read(), reason))
+        except BaseException:
+            sock.close()
+            raise
+        return sock, reader, headers
+
+    def get(self, url: str) -> tuple[Any, dict[str, str]]:
+        """The decoded JSON answer and the headers (lower-case names); raises Refused, OSError, or
+        ValueError for an answer that is not JSON."""
+        sock, reader, headers = self._open(url)
+        try:
+            length = headers.get("content-length", "")
+            body = reader.read(int(length)) if length.isdigit() else reader.read()
+            return json.loads(body or b"null"), headers
+        finally:
+            reader.close()
+            sock.close()
+
+    def stream(self, url: str) -> JsonStream:
+        """A streamed answer of JSON objects, one a line (`/events`): no read timeout."""
+        sock, reader, _ = self._open(url)
+        sock.settimeout(None)
+        return JsonStream(sock, reader)
+
+
+class JsonStream:
+    """Iterates the objects of a streamed answer; `close()` from another thread ends the iteration (the
+    socket is shut down under the reader). An answer that ends without `close()` raises ConnectionError."""
+
+    def __init__(self, sock: socket.socket, reader: IO[bytes]) -> None:
+        self._sock = sock
+        self._reader = reader
+        self._closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            for line in self._reader:
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            self._reader.close()
+            self._sock.close()
+        if not self._closed:
+            raise ConnectionError(ENDED)
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+
+
+def _words(body: bytes, reason: str) -> str:
+    """The engine's `{"message": "..."}`, else the body, else the status's reason."""
+    try:
+        message = json.loads(body).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message or body.decode(errors="replace").strip() or reason)
