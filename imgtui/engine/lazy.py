@@ -40,9 +40,3 @@ def lazy(name: str) -> Any:
     """The package `name`, imported on the first attribute read."""
     return _Lazy(name)
 
-
-def loaded(name: str) -> bool:
-    """Whether `name` has been imported (by anyone): an error of its kind can exist only then."""
-    import sys
-
-    return name in sys.modules
