@@ -39,4 +39,3 @@ class _Lazy:
 def lazy(name: str) -> Any:
     """The package `name`, imported on the first attribute read."""
     return _Lazy(name)
-
