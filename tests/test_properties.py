@@ -448,15 +448,17 @@ def entries(draw: st.DrawFn, path: str) -> tuple[str, Entry]:
 
 
 @st.composite
-def layer_specs(draw: st.DrawFn) -> tuple[list[tuple[str, Entry]], list[str], list[str]]:
+def layer_specs(
+    draw: st.DrawFn, names: st.SearchStrategy[str] = paths, most: int = 12, removed: int = 4, opaques: int = 2
+) -> tuple[list[tuple[str, Entry]], list[str], list[str]]:
     """Members (unique paths) and whiteouts: removed paths and opaque directories."""
-    chosen = draw(st.lists(paths, max_size=12, unique_by=normal_path))
+    chosen = draw(st.lists(names, max_size=most, unique_by=normal_path))
     members = [draw(entries(p)) for p in chosen]
     taken = {normal_path(p) for p in chosen}
     whiteouts = draw(
-        st.lists(paths.filter(lambda p: normal_path(p) not in taken), max_size=4, unique_by=normal_path)
+        st.lists(names.filter(lambda p: normal_path(p) not in taken), max_size=removed, unique_by=normal_path)
     )
-    opaque = draw(st.lists(paths, max_size=2, unique_by=normal_path))
+    opaque = draw(st.lists(names, max_size=opaques, unique_by=normal_path))
     return members, [normal_path(w) for w in whiteouts], [normal_path(o) for o in opaque]
 
 
@@ -1041,21 +1043,12 @@ near_paths = st.lists(st.sampled_from(["a", "a-b", "a.b", "b", "a b"]), min_size
 """Paths that are often under one another, and names that sort between `a` and `a/…`."""
 
 
-@st.composite
-def near_layer_specs(draw: st.DrawFn) -> tuple[list[tuple[str, Entry]], list[str], list[str]]:
-    """A layer of such paths: files with paths under them, removed directories with entries under them."""
-    chosen = draw(st.lists(near_paths, max_size=14, unique_by=normal_path))
-    members = [draw(entries(p)) for p in chosen]
-    taken = {normal_path(p) for p in chosen}
-    whiteouts = draw(
-        st.lists(near_paths.filter(lambda p: normal_path(p) not in taken), max_size=3, unique_by=normal_path)
-    )
-    opaque = draw(st.lists(near_paths, max_size=1, unique_by=normal_path))
-    return members, [normal_path(w) for w in whiteouts], [normal_path(o) for o in opaque]
+near_layer_specs = layer_specs(near_paths, most=14, removed=3, opaques=1)
+"""A layer of such paths: files with paths under them, removed directories with entries under them."""
 
 
 @given(
-    st.lists(layer_specs() | near_layer_specs(), min_size=1, max_size=4),
+    st.lists(layer_specs() | near_layer_specs, min_size=1, max_size=4),
     st.sampled_from(["", "a", ".", "-", "é", "/", "b/"]),
 )
 def test_a_layer_tree_made_as_looked_at_is_the_tree_made_whole(
