@@ -42,8 +42,6 @@ class FrameFilter:
     def __init__(self) -> None:
         self.rows: dict[int, list[Cell | None]] = {}
         """Per row (from 1), its cells from column 1; None where what shows is not known."""
-        self.sent = 0
-        self.dropped = 0
 
     def forget(self) -> None:
         self.rows.clear()
@@ -63,10 +61,7 @@ class FrameFilter:
             if text.endswith("\n"):
                 text = text[:-1]  # Textual's line break before the next cursor move: moves nothing
             out.append(self._span(row, column, text))
-        sent = "".join(out)
-        self.sent += len(sent)
-        self.dropped += len(data) - len(sent)
-        return sent
+        return "".join(out)
 
     def _span(self, row: int, column: int, text: str) -> str:
         """What to send of `text` written at (row, column): the part from its first changed cell to its
