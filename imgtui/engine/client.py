@@ -673,7 +673,17 @@ class Engine:
         return self._transfer("importing", transfer.import_, self._long(), path, name)
 
     def save_stream(self, name: str) -> IO[bytes]:
-        """`GET /images/{name}/get` as a stream to read from (no read timeout: the engine may pause)."""
+        """`GET /images/{name}/get` as a stream to read from (no read timeout: the engine may pause). On a
+        unix socket through the standard library: a third less CPU than urllib3 taking chunks apart, which
+        is time on a machine where the engine writes the stream on the other core."""
+        if self._quick is not None:
+            url = f"/v{self.info.api_version}/images/{quote(name, safe='/:@')}/get"
+            try:  # no timeout: the engine may write a big image out before it sends the first byte
+                return unixhttp.UnixHTTP(self._quick.socket_file, None).body(url)
+            except unixhttp.Refused as exc:
+                raise EngineError(f"saving {name}: {exc.words}") from exc
+            except OSError as exc:
+                raise EngineUnavailable(f"saving {name}: {describe(exc)}") from exc
         api = self._long()
         url = f"{api.base_url}/v{api.api_version}/images/{quote(name, safe='/:@')}/get"
         try:

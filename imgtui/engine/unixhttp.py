@@ -87,6 +87,15 @@ class UnixHTTP:
             reader.close()
             sock.close()
 
+    def body(self, url: str) -> IO[bytes]:
+        """A long answer's body as a file to read (an image's save stream): HTTP/1.0, so the engine sends
+        it as it is (no chunks to take apart) and ends it by closing; no read timeout (the engine may pause
+        between layers). Closing the file closes the connection."""
+        sock, reader, _ = self._open(url)
+        sock.settimeout(None)
+        sock.close()  # the file keeps the connection open until it is closed itself
+        return reader
+
     def stream(self, url: str) -> JsonStream:
         """A streamed answer of JSON objects, one a line (`/events`): no read timeout."""
         sock, reader, _ = self._open(url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Optional
 
-from imgtui.layers.reading import Cancelled, LayerError, Prepended, _decompressed, normal_path, relative
+from imgtui.layers.reading import Cancelled, LayerError, _decompressed, normal_path, relative
 from imgtui.layers.tarscan import Reader, Stream, TarError, scan
 
 if TYPE_CHECKING:
@@ -66,8 +66,7 @@ def file_from_archive(raw: IO[bytes], key: str, path: str, out: IO[bytes], stop:
             if stop():
                 raise Cancelled()
             if relative(header.name) == key and header.is_file:
-                head = body.read(1)
-                return file_from_layer(Prepended(head, body), path, out, stop, limit)
+                return file_from_layer(body, path, out, stop, limit)
     except TarError as exc:
         raise LayerError(f"not a readable image archive: {exc}") from exc
     raise LayerError(f"the image archive no longer holds layer {key}")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from imgtui.layers.model import Entry, Kind, LayerIndex
-from imgtui.layers.tarscan import BLOCK, Inflated, Prepended, Reader, Stream, TarError, is_header, scan
+from imgtui.layers.tarscan import BLOCK, Inflated, Reader, Stream, TarError, is_header, peek, scan
 
 BUFFER = 1 << 20
 GZIP = b"\x1f\x8b"
@@ -103,13 +103,13 @@ def _zstd() -> Any:
 
 
 def _decompressed(stream: Stream) -> Stream:
-    head = stream.read(4)
+    head, whole = peek(stream, 4)
     if head.startswith(GZIP):
-        return Inflated(stream, head)
+        return Inflated(whole)
     if head.startswith(ZSTD):
         _zstd()  # says so now if it cannot be read
-        return Inflated(stream, head, _zstd)
-    return Prepended(head, stream)
+        return Inflated(whole, make=_zstd)
+    return whole
 
 
 def relative(name: str) -> str:
@@ -121,7 +121,10 @@ def relative(name: str) -> str:
 
 def normal_path(name: str) -> str:
     """A tar member name as an absolute path: `./usr/bin/` -> `/usr/bin`, `.` -> `/`."""
-    return posixpath.normpath("/" + relative(name))
+    path = "/" + relative(name)
+    if "/." in path or "//" in path:  # `.`, `..` or an empty component somewhere (or a dot file)
+        return posixpath.normpath(path)
+    return path[:-1] if path.endswith("/") and len(path) > 1 else path
 
 
 def read_layer(raw: IO[bytes] | Stream, digest: str) -> LayerIndex:
@@ -241,7 +244,7 @@ def read_archive(raw: IO[bytes], known: Callable[[str], LayerIndex | None] | Non
     file; in a stream its bytes go by without being inflated or parsed)."""
     archive = Archive()
     try:
-        for header, body in scan(Reader(raw)):
+        for header, member in scan(Reader(raw)):
             key = relative(header.name)
             if header.type in (b"1", b"2"):
                 archive.links[key] = posixpath.normpath(
@@ -250,20 +253,20 @@ def read_archive(raw: IO[bytes], known: Callable[[str], LayerIndex | None] | Non
                 continue
             if not header.is_file or not header.size:
                 continue
-            head = body.read(1)
+            head, body = peek(member, 1)
             is_json = key.endswith(".json") or key == "repositories"
             if key.startswith("blobs/") and head == b"{":  # JSON, or a layer whose first name starts so
-                head += body.read(BLOCK - 1)
+                head, body = peek(body, BLOCK)
                 is_json = not is_header(head)
             if is_json:
                 if header.size <= JSON_LIMIT:
                     try:
-                        archive.json[key] = json.loads(head + body.read(header.size))
+                        archive.json[key] = json.loads(body.read(header.size))
                     except (ValueError, RecursionError):
                         pass
             elif key.endswith(".tar") or key.startswith("blobs/"):  # docker: N/layer.tar; podman: HEX.tar
                 found = known(key) if known is not None else None
-                archive.layers[key] = found if found is not None else read_layer(Prepended(head, body), key)
+                archive.layers[key] = found if found is not None else read_layer(body, key)
                 if found is not None:
                     archive.known.add(key)
     except TarError as exc:

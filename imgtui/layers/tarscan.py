@@ -64,6 +64,12 @@ class Reader:
         self._pos += len(out)
         return out
 
+    def peek(self, size: int) -> bytes:
+        """The next `size` bytes (fewer at the end), left to be read again."""
+        out = self.read(size)
+        self._pos -= len(out)
+        return out
+
     def skip(self, size: int) -> int:
         available = len(self._buf) - self._pos
         if size <= available:
@@ -102,8 +108,23 @@ class Limited:
         self.left -= passed
         return passed
 
+    def peek(self, size: int) -> bytes:
+        """The next `size` bytes, left to be read again (when the stream below can peek; else raises
+        AttributeError, and the caller reads and wraps the bytes in `Prepended`)."""
+        return self._stream.peek(min(size, self.left))  # type: ignore[attr-defined,no-any-return]
+
     def drain(self) -> None:
         self.skip(self.left)
+
+
+def peek(stream: Stream, size: int) -> tuple[bytes, Stream]:
+    """The first `size` bytes of a stream, and a stream that still starts with them: the stream itself when
+    it can peek (each layer of wrapping costs a call per header read), else one that gives them back."""
+    try:
+        return stream.peek(size), stream  # type: ignore[attr-defined]
+    except AttributeError:
+        head = stream.read(size)
+        return head, Prepended(head, stream)
 
 
 class Prepended:
@@ -190,6 +211,12 @@ class Header:
 
 
 def _number(field: bytes) -> int:
+    text = field.rstrip(b"\0 ")
+    if text.isdigit():  # the common case: zero-padded digits ended by NUL or space
+        try:
+            return int(text, 8)
+        except ValueError:
+            raise TarError(f"a header field is not an octal number: {text[:12]!r}") from None
     if field and field[0] & 0x80:  # GNU base-256
         value = int.from_bytes(field, "big", signed=False)
         return value & ((1 << (8 * len(field) - 1)) - 1)
@@ -283,10 +310,9 @@ def scan(stream: Stream) -> Iterator[tuple[Header, Limited]]:
         stored = header.size if kind not in NO_DATA else 0
         body = Limited(stream, stored)
         yield header, body
-        body.drain()
-        if body.left:
+        rest = body.left
+        if stream.skip(rest + (-stored % BLOCK)) < rest:  # the rest and the padding in one call
             raise TarError(f"the stream ends inside {header.name[:80]!r} (it is cut short)")
-        stream.skip(-stored % BLOCK)
 
 
 def is_header(block: bytes) -> bool:
