@@ -81,4 +81,4 @@ def main(argv: list[str] | None = None) -> int:
         app.run()
     finally:
         app.engine.close()  # the engine in use at the end (`E` may have switched; the app closed the others)
-    return 0
+    return app.return_code or 0  # 129 when the terminal hung up

@@ -253,3 +253,19 @@ def test_only_the_cells_that_change_are_sent() -> None:
         "same text, new style"
     )
     assert keep(frame((5, 9, ""))) == frame((5, 9, "")), "a cursor move alone is always sent"
+
+
+@pytest.mark.parametrize("send_all", [False, True], ids=["filtered", "whole"])
+def test_a_terminal_that_hangs_up_ends_the_app(docker_host: str, send_all: bool) -> None:
+    """The terminal goes away without a SIGHUP (a pty closed by a program that did not make it the
+    controlling terminal): imgtui ends, with a shell's 129 for a hang-up, instead of reading end-of-file in a
+    busy loop for ever (one such left behind took a core for an hour)."""
+    with imgtui(docker_host, send_all=send_all) as terminal:
+        assert terminal.first  # it was up and had drawn its screen
+        os.close(terminal.fd)
+        terminal.fd = os.open(os.devnull, os.O_RDONLY)  # for the context's own close
+        try:
+            code = terminal.process.wait(30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("imgtui still runs 30 s after its terminal hung up")
+        assert code == 129

@@ -47,12 +47,13 @@ class ImgtuiApp(App[None]):
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal; on Linux and macOS the one that sends only what changed on
-        screen (ui/terminal.py). IMGTUI_SEND_ALL=1 sends every frame whole, as Textual does."""
+        screen (ui/terminal.py). IMGTUI_SEND_ALL=1 sends every frame whole, as Textual does. Both end the
+        app when the terminal hangs up."""
         driver = super().get_driver_class()
-        if driver.__name__ == "LinuxDriver" and not os.environ.get("IMGTUI_SEND_ALL"):
-            from imgtui.ui.terminal import FilteringDriver
+        if driver.__name__ == "LinuxDriver":
+            from imgtui.ui.terminal import FilteringDriver, TerminalDriver
 
-            return FilteringDriver
+            return TerminalDriver if os.environ.get("IMGTUI_SEND_ALL") else FilteringDriver
         return driver
 
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings(Where.EVERYWHERE)  # type: ignore[assignment]

@@ -9,13 +9,17 @@ place over cells that nothing has written since: the terminal already shows them
 giving the terminal away (suspend, attach) make it forget what it knew, so that the next frames are sent
 whole.
 
-`FilteringDriver` is Textual's Linux driver with the filter in its `write`.
+`FilteringDriver` is Textual's Linux driver with the filter in its `write`. Both drivers imgtui uses
+(`TerminalDriver` sends every frame whole) end the app when the terminal hangs up: a closed pty or an ssh
+link gone without a SIGHUP left Textual's input thread reading end-of-file in a busy loop, for ever.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
+import threading
 from typing import Any
 
 from rich.cells import cell_len
@@ -126,7 +130,28 @@ def _render(cells: list[Cell]) -> str:
     return "".join(out)
 
 
-class FilteringDriver(LinuxDriver):
+class TerminalDriver(LinuxDriver):
+    """Textual's Linux driver, ending the app when its terminal hangs up."""
+
+    HANGUP_POLL = 0.5
+    """Seconds between looks at whether input should stop (the hang-up itself wakes the watch at once)."""
+
+    def run_input_thread(self) -> None:
+        watch = threading.Thread(target=self._watch_hangup, name="imgtui-hangup", daemon=True)
+        watch.start()
+        super().run_input_thread()
+
+    def _watch_hangup(self) -> None:
+        """poll() with no events asked reports only a hang-up, an error or a closed descriptor."""
+        watched = select.poll()
+        watched.register(self.fileno, 0)
+        while not self.exit_event.is_set():
+            if watched.poll(self.HANGUP_POLL * 1000):
+                self._app.call_later(self._app.exit, None, 129)  # 128 + SIGHUP, as a shell reports it
+                return
+
+
+class FilteringDriver(TerminalDriver):
     """Textual's Linux driver, sending only what changed on screen (FrameFilter)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
