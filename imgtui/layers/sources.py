@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 from imgtui.layers.analysis import analyze, commands_of
 from imgtui.layers.cache import LayerCache
 from imgtui.layers.model import Analysis, LayerIndex
-from imgtui.layers.reading import Counted, LayerError, read_archive, read_layer
+from imgtui.layers.reading import Cancelled, Counted, LayerError, read_archive, read_layer
 
 if TYPE_CHECKING:
     from imgtui.registry import Registry
@@ -136,25 +136,72 @@ def from_registry(
             raise LayerError(
                 f"{name}: the config names {len(diff_ids)} layers, the manifest {len(manifest.layers)}"
             )
-        layers: list[LayerIndex] = []
-        before = 0
-        for diff_id, (blob, size) in zip(diff_ids, manifest.layers):
-            found = cache.get(diff_id) if cache else None
-            if found is None:
-                raw = registry.blob(repository, blob)
-                progress = partial(_after, report, before)
-                try:
-                    read = read_layer(Counted(raw, progress, stop), diff_id)  # type: ignore[arg-type]
-                finally:
-                    raw.close()
-                if cache is not None:
-                    cache.put(diff_id, read)
-                found = read
-            if cache is not None:  # the same blob in an engine's OCI-layout save is then passed unread
+        found = [cache.get(diff_id) if cache else None for diff_id in diff_ids]
+        wanted = [(n, diff_id, blob) for n, (diff_id, (blob, _)) in enumerate(zip(diff_ids, manifest.layers))
+                  if found[n] is None]  # fmt: skip
+        already = sum(size for n, (_, size) in enumerate(manifest.layers) if found[n] is not None)
+        keep = cache.put if cache is not None else None
+        for n, layer in _read_blobs(registry, repository, wanted, keep, partial(_after, report, already),
+                                    stop).items():  # fmt: skip
+            found[n] = layer
+        if cache is not None:  # the same blob in an engine's OCI-layout save is then passed unread
+            for diff_id, (blob, _) in zip(diff_ids, manifest.layers):
                 cache.put_member("blobs/" + blob.replace(":", "/", 1), diff_id)
-            layers.append(found)
-            before += size
-            report(before)
+        layers = [layer for layer in found if layer is not None]
     except RegistryError as exc:
         raise LayerError(str(exc)) from exc
     return analyze(name, layers, commands_of(config, len(layers)), [blob for blob, _ in manifest.layers])
+
+
+BLOB_READERS = 4
+"""Layer blobs read at once from a registry: inflating gzip is the work (the fetch is quick on a near
+registry), and zlib lets other threads run while it inflates, so each core gets a layer."""
+
+
+def _read_blobs(registry: Registry, repository: str, wanted: list[tuple[int, str, str]],
+                keep: Callable[[str, LayerIndex], None] | None, report: Report,
+                stop: Stop) -> dict[int, LayerIndex]:  # fmt: skip
+    """Read the `wanted` (position, diff ID, blob digest) layers, up to BLOB_READERS at once (no more than
+    the cores), each given to `keep` (the cache) as it is done; progress is the bytes of them all. The first
+    failure stops the others and is raised."""
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    done: dict[int, int] = {}
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def progressed(n: int, count: int) -> None:
+        with lock:
+            done[n] = count
+            total = sum(done.values())
+        report(total)
+
+    def stopped() -> bool:
+        return failed.is_set() or stop()
+
+    def read(n: int, diff_id: str, blob: str) -> LayerIndex:
+        try:
+            raw = registry.blob(repository, blob)
+            try:
+                layer = read_layer(Counted(raw, partial(progressed, n), stopped), diff_id)  # type: ignore[arg-type]
+            finally:
+                raw.close()
+            if keep is not None:
+                keep(diff_id, layer)
+            return layer
+        except BaseException:
+            failed.set()
+            raise
+
+    if len(wanted) <= 1:
+        return {n: read(n, diff_id, blob) for n, diff_id, blob in wanted}
+    workers = max(1, min(BLOB_READERS, len(wanted), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="imgtui-blob") as pool:
+        futures = {n: pool.submit(read, n, diff_id, blob) for n, diff_id, blob in wanted}
+    errors = [f.exception() for f in futures.values() if f.exception() is not None]
+    first = next((e for e in errors if not isinstance(e, Cancelled)), errors[0] if errors else None)
+    if first is not None:
+        raise first
+    return {n: f.result() for n, f in futures.items()}
