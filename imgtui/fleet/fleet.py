@@ -99,6 +99,7 @@ class Applied:
     spec: EngineSpec
     plan: PrunePlan | None
     lines: tuple[OutcomeLine, ...] = ()
+    """The engine's own `Deleted:` lines (its layers' too)."""
     reclaimed: int = 0
     """The engine's SpaceReclaimed."""
     error: str | None = None
@@ -114,7 +115,8 @@ class Applied:
             return OutcomeLine("error", f"{name}: {self.error}")
         plan = self.plan
         assert plan is not None
-        deleted = sum(1 for line in self.lines if line.kind == "deleted")
+        said_deleted = {line.text.removeprefix("Deleted: ") for line in self.lines if line.kind == "deleted"}
+        deleted = sum(1 for image in plan.images if image.id in said_deleted)  # layers have lines too
         said = f"the preview said {plan.freed} bytes"
         if plan.containerd:
             counted = " (as the containerd image store counts it: manifests and configs, not layers)"
