@@ -28,7 +28,11 @@ events seen while imgtui runs; else the created time stands in). Every other nam
 (running or stopped) are skipped. --until-free then removes least recently used images until that many
 bytes are freed, as imgtui counts them (README "Sizes on both image stores").
 
-exit codes: 0 done, 1 something failed, 2 bad input or no engine, 3 locked (another run of this engine)
+Several engines (--host more than once, --fleet FILE, --all-contexts): one plan per engine, in the order
+given, each applied under its own lock; an engine that cannot be reached fails on its own, the others go on.
+
+exit codes: 0 done, 1 something failed (on any engine), 2 bad input or no engine, 3 locked (another
+run of this engine)
 """
 
 

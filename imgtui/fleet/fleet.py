@@ -23,6 +23,8 @@ from imgtui.engine.models import EngineInfo, Image, OutcomeLine, familiar, split
 from imgtui.engine.removal import PlanChanged, PrunePlan
 from imgtui.fleet.specs import EngineSpec
 
+NOT_ANSWERED = "no Docker engine answered at "
+"""How Engine.connect_endpoint's failure begins (then the address, its source, and the reason)."""
 WORKERS = 4
 """Engines asked at the same time."""
 T = TypeVar("T")
@@ -140,6 +142,8 @@ class _Member:
 def error_sentence(exc: BaseException, timeout: float) -> str:
     """`unreachable: …` for an engine that did not answer, `refused: …` for one that said no."""
     said = describe(exc)
+    if said.startswith(NOT_ANSWERED) and "): " in said:
+        said = said.split("): ", 1)[1]  # the row names the engine already: the reason only
     if isinstance(exc, (EngineUnavailable, ContextError)):
         if "did not answer in time" in said or "timed out" in said.lower():
             return f"timed out: no answer within {timeout:g} s"
