@@ -314,6 +314,12 @@ def test_imgtui_clean_over_several_engines(fleet_env: Engines, tmp_path: Path) -
     assert [s.split(": ", 1)[0] for s in sections] == [fleet_env.a, fleet_env.b, "ssh://imgtui-sandbox"]
     for section, count in zip(sections, DANGLING.values()):
         assert f"{count} image{'' if count == 1 else 's'} to delete" in section, section
+    as_json = run_clean(fleet_env, *engines, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    documents = __import__("json").loads(as_json.stdout)["engines"]
+    assert [d["engine"] for d in documents] == [fleet_env.a, fleet_env.b, fleet_env.c]
+    assert [len(d["items"]) for d in documents] == list(DANGLING.values())
+    assert all(d["error"] is None and d["freed_bytes"] > 0 for d in documents)
     dead = tmp_path / "gone.sock"
     done = run_clean(fleet_env, *engines, "--host", f"unix://{dead}", "--yes")
     assert done.returncode == 1, done.stdout + done.stderr
@@ -405,3 +411,30 @@ async def test_the_fleet_view_at_80x24(fleet_env: Engines) -> None:
         box.restart_engine()
         app.engine.close()
         fleet.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("--fleet", "/nonexistent/fleet.txt"),
+            "imgtui: the fleet file /nonexistent/fleet.txt cannot be read: No such file or directory\n",
+        ),
+        (
+            ("--host", "unix:///nonexistent/1.sock", "--host", "example.com"),
+            "imgtui: --host: 'example.com' is not an engine: give unix:///path, tcp://host:port, "
+            "ssh://[user@]host[:port] or context:NAME\n",
+        ),
+        (
+            ("--host", "unix:///nonexistent/1.sock", "--host", "/nonexistent/2.sock"),
+            "imgtui: unix:///nonexistent/1.sock: unreachable: connection failed: No such file or directory\n"
+            "imgtui: unix:///nonexistent/2.sock: unreachable: connection failed: No such file or directory\n"
+            "imgtui: no engine of the fleet answered\n",
+        ),
+    ],
+)
+def test_a_fleet_that_cannot_start_is_one_sentence_each(args: tuple[str, ...], said: str) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    result = subprocess.run([sys.executable, "-m", "imgtui", *args], capture_output=True, text=True,
+                            env=environ, timeout=60)  # fmt: skip
+    assert (result.returncode, result.stderr) == (2, said)
