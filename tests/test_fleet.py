@@ -36,6 +36,7 @@ from imgtui.ui.dialogs.choice import ChoiceDialog
 from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.screens.fleet import FleetScreen
 from tests.conftest import wait_for
+from tests.test_contexts import write_context
 
 pytestmark = pytest.mark.engine
 
@@ -438,3 +439,55 @@ def test_a_fleet_that_cannot_start_is_one_sentence_each(args: tuple[str, ...], s
     result = subprocess.run([sys.executable, "-m", "imgtui", *args], capture_output=True, text=True,
                             env=environ, timeout=60)  # fmt: skip
     assert (result.returncode, result.stderr) == (2, said)
+
+
+# -- docker contexts -----------------------------------------------------------------------------------------
+@pytest.fixture
+def contexts(fleet_env: Engines, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DOCKER_CONFIG with contexts `a` (engine a's socket) and `c` (engine c over ssh), beside `default`,
+    whose DOCKER_HOST is a socket nobody listens on (conftest's guard against the user's engine)."""
+    config = tmp_path / "docker-config"
+    write_context(config, "a", fleet_env.a, "engine a")
+    write_context(config, "c", fleet_env.c, "engine c over ssh")
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    return config
+
+
+async def test_f_with_no_engines_given_opens_every_docker_context(contexts: Path, fleet_env: Engines) -> None:
+    """F in the images view of a single engine: the fleet of every docker context, `default` unreachable and
+    said so, `a` and `c` with their figures."""
+    engine = Engine.connect(fleet_env.a)
+    app = ImgtuiApp(engine)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.images.loaded)
+            await pilot.press("F")
+            await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+            screen = app.screen
+            assert isinstance(screen, FleetScreen)
+            await wait_for(pilot, lambda: screen.polls >= 1, timeout=30)
+            shown = rows(screen)
+            assert list(shown) == ["context:default", "context:a", "context:c"]
+            assert shown["context:default"][1:] == ["unreachable: connecti…", "-", "-", "-"], shown
+            said = "context default: unreachable: connection failed: No such file or directory"
+            assert screen.detail_text == said, "the row under the cursor, in full"
+            assert shown["context:a"][2:4] == [str(DANGLING["a"] + 2), str(DANGLING["a"])]
+            assert shown["context:c"][2:4] == [str(DANGLING["c"] + 2), str(DANGLING["c"])]
+            assert shown["context:a"][0] == "context a"
+    finally:
+        engine.close()
+        if app.fleet is not None:
+            app.fleet.close()
+
+
+def test_imgtui_clean_over_every_context(contexts: Path, fleet_env: Engines) -> None:
+    """`imgtui clean --all-contexts`: a section per context; `default` (nobody listening) fails on its own."""
+    environ = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
+    environ["IMGTUI_SSH_COMMAND"] = fleet_env.ssh_command
+    result = subprocess.run([sys.executable, "-m", "imgtui", "clean", "--all-contexts"], capture_output=True,
+                            text=True, env=environ, timeout=120)  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("Cleanup of context default: unreachable: connection failed")
+    assert "Cleanup of unix://" in result.stdout and "Cleanup of ssh://imgtui-sandbox" in result.stdout
+    assert "1 of 3 engines failed: context default" in result.stderr

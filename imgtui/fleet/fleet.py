@@ -184,7 +184,9 @@ class Fleet:
             started[n] = time.monotonic()
             member = members[n]
             if not member.lock.acquire(timeout=self.timeout):
-                raise EngineUnavailable("still busy with the previous request (a slow engine)")
+                raise EngineUnavailable(
+                    "the engine did not answer in time (still busy with the last request)"
+                )
             try:
                 return ask(member)
             except BaseException:

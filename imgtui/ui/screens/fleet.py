@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from imgtui.engine import NONE, OutcomeLine
 from imgtui.fleet import Applied, EngineSpec, Fleet, Report, find
@@ -47,7 +47,7 @@ class EngineTable(ItemTable[Row]):
         ("dangling", "Dangling", 8),
         ("reclaim", "Reclaimable", 11),
     )
-    FLEX = {"engine": (3, 12), "status": (2, 10)}
+    FLEX = {"engine": (1, 12), "status": (1, 10)}
     NOUN = "engines"
 
     def item_key(self, item: Row) -> str:
@@ -108,6 +108,9 @@ class FleetScreen(Screen[None]):
         self.reports: dict[EngineSpec, Report] = {s: Report(s, error="asking …") for s in fleet.specs}
         self.asking: set[EngineSpec] = set()
         self.table = EngineTable(id="fleet-engines")
+        self.detail = Static("", id="fleet-detail")
+        self.detail_text = ""
+        """The highlighted engine's status in full (a row cuts it to its column)."""
         self.found = Static("", id="fleet-found")
         self.log_view = Static("", id="fleet-log")
         self.log_text: list[str] = []
@@ -123,6 +126,7 @@ class FleetScreen(Screen[None]):
         yield Static(f"Fleet: {fmt.count(len(self.fleet.specs), 'engine')}", id="fleet-title",
                      classes="screen-title")  # fmt: skip
         yield self.table
+        yield self.detail
         with VerticalScroll(id="fleet-below"):
             yield self.found
             yield self.log_view
@@ -145,6 +149,23 @@ class FleetScreen(Screen[None]):
         if down > 0:
             title += f" · {down} not answering"
         self.table.set_title(title + " · r asks again")
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#fleet-engines")
+    def _show_detail(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        report = self.reports[row.report.spec]
+        if report.spec in self.asking:
+            text = f"{report.label}: asking …"
+        elif report.ok and report.info is not None:
+            info = report.info
+            text = f"{report.label}: {info.product} {info.version}, {info.store} image store, {info.host}"
+        else:
+            text = f"{report.label}: {report.error}"
+        self.detail_text = text
+        self.detail.update(Text(text, style="" if report.ok or report.spec in self.asking else "red"))
 
     def command_reload_fleet(self) -> None:
         self.asking = set(self.fleet.specs)
