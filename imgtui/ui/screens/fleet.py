@@ -161,11 +161,12 @@ class FleetScreen(Screen[None]):
             text = f"{report.label}: asking …"
         elif report.ok and report.info is not None:
             info = report.info
-            text = f"{report.label}: {info.product} {info.version}, {info.store} image store, {info.host}"
+            where = "" if info.host == report.label else f" at {info.host}"
+            text = f"{report.label}: {info.product} {info.version}{where}, {info.store} image store"
         else:
             text = f"{report.label}: {report.error}"
         self.detail_text = text
-        self.detail.update(Text(text, style="" if report.ok or report.spec in self.asking else "red"))
+        self.detail.update(Text(text, style="dim" if report.ok or report.spec in self.asking else "red"))
 
     def command_reload_fleet(self) -> None:
         self.asking = set(self.fleet.specs)
