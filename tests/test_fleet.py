@@ -246,6 +246,30 @@ def test_the_clean_preview_is_what_each_engine_reclaimed(fleet: Fleet, fleet_env
     assert fleet.clean(fleet.poll()) == [], "nothing left to prune: no engine is asked"
 
 
+def test_one_engine_under_two_addresses_is_counted_and_pruned_once(fleet_env: Engines) -> None:
+    """Engine a by its socket and by a symlink to it (as a socket and an ssh:// address, or two contexts, may
+    name one engine): the second is `same engine as` the first, left out of the totals, and not pruned
+    twice; the preview still equals what a reclaimed."""
+    link = Path(tempfile.mkdtemp(prefix="imgtui-ln-", dir="/tmp")) / "a.sock"
+    link.symlink_to(fleet_env.boxes["a"].socket)
+    fleet = Fleet(
+        [EngineSpec(fleet_env.a), EngineSpec(f"unix://{link}"), EngineSpec(fleet_env.b)], timeout=20
+    )
+    try:
+        reports = fleet.poll()
+        assert [r.same_as for r in reports] == [None, fleet_env.a, None]
+        assert reports[1].status == f"same engine as {fleet_env.a}" and not reports[1].counted
+        assert reports[0].info is not None and reports[2].info is not None
+        assert reports[0].info.identity and reports[0].info.identity != reports[2].info.identity
+        assert reports[1].plan is not None and reports[1].reclaimable == reports[0].reclaimable > 0
+        applied = fleet.clean(reports)
+        assert [a.spec for a in applied] == [reports[0].spec, reports[2].spec]
+        assert [a.reclaimed for a in applied] == [reports[0].reclaimable, reports[2].reclaimable]
+        assert all(a.ok for a in applied), [a.error for a in applied]
+    finally:
+        fleet.close()
+
+
 def test_a_killed_engine_is_marked_and_the_others_go_on(fleet: Fleet, fleet_env: Engines) -> None:
     """Engine b dies between two polls: its report says unreachable, a and c keep answering with the same
     figures; an address that accepts but never answers is timed out; b answers again once restarted."""

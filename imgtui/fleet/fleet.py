@@ -9,6 +9,7 @@ single-engine prune preview (removal.plan_prune): on the classic store exactly t
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -48,6 +49,9 @@ class Report:
     error: str | None = None
     """`unreachable: …`, `timed out: …`, `refused: …`; None when the engine answered."""
     seconds: float = 0.0
+    same_as: str | None = None
+    """The label of an engine listed before this one that is the same engine (same_engines): its
+    figures are not counted twice, and it is pruned once, there."""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +60,11 @@ class Report:
     @property
     def label(self) -> str:
         return self.spec.label
+
+    @property
+    def counted(self) -> bool:
+        """It answered, and is not an engine listed before under another address."""
+        return self.ok and self.same_as is None
 
     @property
     def dangling(self) -> int:
@@ -81,6 +90,8 @@ class Report:
         if self.error is not None:
             return self.error
         assert self.info is not None
+        if self.same_as is not None:
+            return f"same engine as {self.same_as}"
         return f"{self.info.product} {self.info.version}"
 
 
@@ -151,6 +162,23 @@ def error_sentence(exc: BaseException, timeout: float) -> str:
     if "did not answer in time" in said:
         return f"timed out: no answer within {timeout:g} s"
     return f"refused: {said}"
+
+
+def same_engines(reports: list[Report]) -> list[Report]:
+    """Each report of an engine already listed under another address marked so: the same identity (engine
+    ID, host name, data-root) and the same images. Two engines that only look alike (cloned machines) differ
+    in their images sooner or later; until then both are shown, one counted."""
+    first: dict[tuple[str, frozenset[str]], str] = {}
+    marked = []
+    for report in reports:
+        identity = report.info.identity if report.ok and report.info is not None else ""
+        key = (identity, frozenset(i.id for i in report.images))
+        if identity and key in first:
+            report = dataclasses.replace(report, same_as=first[key])
+        elif identity:
+            first[key] = report.label
+        marked.append(report)
+    return marked
 
 
 class Fleet:
@@ -251,7 +279,7 @@ class Fleet:
             images = tuple(sorted(state.images.values(), key=lambda i: i.id))
             return Report(member.spec, engine.info, images, plan, None, time.monotonic() - began)
 
-        return self._each(ask, lambda m, why: Report(m.spec, error=why), report=report)
+        return same_engines(self._each(ask, lambda m, why: Report(m.spec, error=why), report=report))
 
     def clean(
         self, reports: list[Report], report: Callable[[Applied], object] | None = None
@@ -259,7 +287,7 @@ class Fleet:
         """Prune the dangling images each report previewed, engine by engine (engines with nothing to prune,
         or that did not answer the poll, are left alone). An engine whose dangling images changed since the
         preview prunes nothing (its answer says so)."""
-        planned = {r.spec: r.plan for r in reports if r.ok and r.plan is not None and r.plan.images}
+        planned = {r.spec: r.plan for r in reports if r.counted and r.plan is not None and r.plan.images}
         members = [m for m in self.members if m.spec in planned]
 
         def ask(member: _Member) -> Applied:

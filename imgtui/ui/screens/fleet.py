@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from imgtui.engine import NONE, OutcomeLine
-from imgtui.fleet import Applied, EngineSpec, Fleet, Report, find
+from imgtui.fleet import Applied, EngineSpec, Fleet, Report, find, same_engines
 from imgtui.ui import commands
 from imgtui.ui import format as fmt
 from imgtui.ui.commands import Where
@@ -137,13 +137,18 @@ class FleetScreen(Screen[None]):
         self.command_reload_fleet()
 
     # -- the engines' figures -----------------------------------------------------------------------------
+    def listed(self) -> list[Report]:
+        """The last report of every engine, in the fleet's order, one engine under two addresses marked."""
+        return same_engines([self.reports[s] for s in self.fleet.specs])
+
     def _show(self) -> None:
-        rows = [Row(self.reports[s], s in self.asking) for s in self.fleet.specs]
+        listed = self.listed()
+        rows = [Row(r, r.spec in self.asking) for r in listed]
         self.table.set_items(rows)
-        answered = [r for r in self.reports.values() if r.ok]
+        answered = [r for r in listed if r.counted]
         dangling = sum(r.dangling for r in answered)
         freed = sum(r.reclaimable for r in answered)
-        down = len(self.fleet.specs) - len(answered) - len(self.asking & set(self.reports))
+        down = sum(1 for r in listed if not r.ok and r.spec not in self.asking)
         title = (f"Engines ({len(self.fleet.specs)}): {fmt.count(dangling, 'dangling image')}, "
                  f"{fmt.size(freed)} reclaimable")  # fmt: skip
         if down > 0:
@@ -156,9 +161,11 @@ class FleetScreen(Screen[None]):
         row = self.table.current
         if row is None:
             return
-        report = self.reports[row.report.spec]
+        report = row.report
         if report.spec in self.asking:
             text = f"{report.label}: asking …"
+        elif report.same_as is not None:
+            text = f"{report.label}: the same engine as {report.same_as} (ID, host, data-root, images)"
         elif report.ok and report.info is not None:
             info = report.info
             where = "" if info.host == report.label else f" at {info.host}"
@@ -203,7 +210,7 @@ class FleetScreen(Screen[None]):
         self.app.push_screen(NameDialog("Find an image on every engine", hint, "", lambda _: None), chosen)
 
     def show_found(self, query: str) -> None:
-        hits, unsearched = find([self.reports[s] for s in self.fleet.specs], query)
+        hits, unsearched = find(self.listed(), query)
         engines = {h.engine for h in hits}
         lines = [Text(f"{query!r}: {fmt.count(len(hits), 'image')} on {fmt.count(len(engines), 'engine')}",
                       style="bold")]  # fmt: skip
@@ -222,10 +229,12 @@ class FleetScreen(Screen[None]):
     def preview_lines(self) -> list[str | Text]:
         """The combined preview: each engine's dangling images with their bytes, what each engine frees."""
         lines: list[str | Text] = []
-        for spec in self.fleet.specs:
-            report = self.reports[spec]
+        for report in self.listed():
             if not report.ok or report.plan is None:
                 lines.append(Text(f"{report.label}: left alone ({report.error})", style="yellow"))
+                continue
+            if report.same_as is not None:
+                lines.append(Text(f"{report.label}: the same engine as {report.same_as}: pruned there, once"))
                 continue
             plan = report.plan
             about = "about " if plan.containerd else ""
@@ -245,8 +254,8 @@ class FleetScreen(Screen[None]):
         if self.asking:
             self.notify("Some engines are still answering; try again in a moment", severity="warning")
             return
-        reports = [self.reports[s] for s in self.fleet.specs]
-        going = [r for r in reports if r.ok and r.plan is not None and r.plan.images]
+        reports = self.listed()
+        going = [r for r in reports if r.counted and r.plan is not None and r.plan.images]
         freed = sum(r.reclaimable for r in going)
         lines = self.preview_lines()
         choices: list[Choice[bool]] = []
