@@ -28,7 +28,11 @@ events seen while imgtui runs; else the created time stands in). Every other nam
 (running or stopped) are skipped. --until-free then removes least recently used images until that many
 bytes are freed, as imgtui counts them (README "Sizes on both image stores").
 
-exit codes: 0 done, 1 something failed, 2 bad input or no engine, 3 locked (another run of this engine)
+Several engines (--host more than once, --fleet FILE, --all-contexts): one plan per engine, in the order
+given, each applied under its own lock; an engine that cannot be reached fails on its own, the others go on.
+
+exit codes: 0 done, 1 something failed (on any engine), 2 bad input or no engine, 3 locked (another
+run of this engine)
 """
 
 
@@ -65,8 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="print the plan, remove nothing")
     mode.add_argument("--yes", action="store_true", help="apply the plan")
     parser.add_argument("--json", action="store_true", help="print the plan (and answers) as JSON")
-    parser.add_argument("-H", "--host", help="engine URL (as for imgtui)")
+    parser.add_argument(
+        "-H",
+        "--host",
+        action="append",
+        default=[],
+        help="engine URL (as for imgtui); repeatable: each engine gets its own plan, applied in turn",
+    )
     parser.add_argument("-c", "--context", metavar="NAME", help="the docker context to use (as for imgtui)")
+    parser.add_argument(
+        "--fleet",
+        metavar="FILE",
+        type=Path,
+        help="clean every engine listed in FILE (one address or context:NAME a line, # comments)",
+    )
+    parser.add_argument(
+        "--all-contexts", action="store_true", help="clean the engine of every docker context"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one engine request")
     return parser
 
@@ -80,10 +99,14 @@ def main(argv: list[str]) -> int:
         policy = _policy(args)
     except PolicyError as exc:
         return _fail(str(exc), BAD_INPUT)
+    if len(args.host) > 1 or args.fleet is not None or args.all_contexts:
+        return _fleet(policy, args)
     from imgtui.engine import Engine, EngineError
 
     try:
-        engine = Engine.connect(args.host, timeout=args.timeout, context=args.context)
+        engine = Engine.connect(
+            args.host[0] if args.host else None, timeout=args.timeout, context=args.context
+        )
     except EngineError as exc:
         return _fail(str(exc), BAD_INPUT)
     try:
@@ -100,6 +123,66 @@ def main(argv: list[str]) -> int:
         return _fail(str(exc), FAILED if args.yes else BAD_INPUT)
     finally:
         engine.close()
+
+
+def _fleet(policy: Policy, args: argparse.Namespace) -> int:
+    """Several engines: connected through the fleet's bounded pool (a timeout each), then one section per
+    engine, in the order given, each applied under its own lock; an engine that fails does not stop the
+    others, and the exit code says that one did (stderr names which)."""
+    import contextlib
+    import io
+
+    from imgtui.cleanup import Locked, cleanup_lock
+    from imgtui.engine import EngineError
+    from imgtui.fleet import Fleet, FleetError, gather
+
+    if args.context:
+        return _fail("give the engines with --host, --fleet or --all-contexts (context:NAME), not --context",
+                     BAD_INPUT)  # fmt: skip
+    try:
+        specs = gather(args.host, args.fleet, args.all_contexts)
+    except FleetError as exc:
+        return _fail(str(exc), BAD_INPUT)
+    fleet = Fleet(specs, timeout=args.timeout)
+    failed: list[str] = []
+    documents: list[dict[str, object]] = []
+    try:
+        for spec, engine, error in fleet.connect():
+            out = io.StringIO()
+            code = DONE
+            with contextlib.redirect_stdout(out) if args.json else contextlib.nullcontext():
+                if engine is None:
+                    code = FAILED
+                    if not args.json:
+                        print(f"Cleanup of {spec.label}: {error}.")
+                else:
+                    try:
+                        if args.yes:
+                            with cleanup_lock(engine.info.host):
+                                code = _apply(engine, policy, args)
+                        else:
+                            code = _preview(engine, policy, args)
+                    except Locked as exc:
+                        error, code = str(exc), LOCKED
+                    except (EngineError, OSError) as exc:
+                        error, code = str(exc), FAILED
+                    if error is not None and not args.json:
+                        print(f"Cleanup of {spec.label}: {error}.")
+            if args.json:
+                said = out.getvalue().strip()
+                document: dict[str, object] = json.loads(said) if said else {}
+                documents.append({"engine": spec.label, **document, "error": error})
+            if code != DONE:
+                failed.append(f"{spec.label} ({error})" if error else spec.label)
+            if not args.json:
+                print(flush=True)
+    finally:
+        fleet.close()
+    if args.json:
+        print(json.dumps({"engines": documents}, indent=2))
+    if failed:
+        return _fail(f"{len(failed)} of {len(specs)} engines failed: {'; '.join(failed)}", FAILED)
+    return DONE
 
 
 def _policy(args: argparse.Namespace) -> Policy:

@@ -12,6 +12,7 @@ from imgtui.ui.screens.compare import CompareScreen
 from imgtui.ui.screens.containers import ContainersScreen
 from imgtui.ui.screens.contents import ContentsScreen
 from imgtui.ui.screens.file import FileScreen
+from imgtui.ui.screens.fleet import FleetScreen
 from imgtui.ui.screens.images import FEATURE_IDS, ImagesScreen
 from imgtui.ui.screens.images import FEATURES as IMAGES_FEATURES
 from imgtui.ui.screens.inspect import InspectScreen
@@ -23,7 +24,7 @@ from imgtui.ui.screens.usage import UsageScreen
 SCREENS: dict[Where, type] = {s.WHERE: s for s in (ImagesScreen, ContainersScreen, RegistryScreen,
                                                     InspectScreen, SearchScreen, ContentsScreen,
                                                     FileScreen, CompareScreen, LogsScreen,
-                                                    UsageScreen)}  # fmt: skip
+                                                    UsageScreen, FleetScreen)}  # fmt: skip
 SCREENS[Where.EVERYWHERE] = ImgtuiApp
 FEATURES = {FEATURE_IDS[f]: f for f in IMAGES_FEATURES}
 

@@ -10,6 +10,7 @@ def test_domain_layer_imports_no_textual() -> None:
     code = (
         "import sys, imgtui.engine, imgtui.sandbox, imgtui.sandbox.seed, imgtui.sandbox.proxy, imgtui.cli\n"
         "import imgtui.registry, imgtui.registry.operations, imgtui.cleanup, imgtui.clean_cli\n"
+        "import imgtui.fleet\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(bad)\n"
         "raise SystemExit(1 if bad else 0)\n"

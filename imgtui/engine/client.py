@@ -287,6 +287,9 @@ class Engine:
             store=image_store(data),
             server_api=server_api,
             product=made_by,
+            identity=" ".join(str(data.get(k) or "") for k in ("ID", "Name", "DockerRootDir"))
+            if data.get("ID")
+            else "",
         )
 
     def _ask(self, what: str, template: str, *names: str, **params: Any) -> Any:

@@ -191,6 +191,11 @@ class EngineInfo:
     """The newest API version the engine speaks."""
     product: str = "Docker"
     """`Docker`, or `Podman` for the Docker-compatible API of `podman system service`."""
+    identity: str = ""
+    """`/info`'s ID, Name (the host's name) and DockerRootDir: two addresses of one engine (a socket and
+    ssh://, two contexts) give the same. The ID alone is not enough: before Docker 23 it comes from the
+    host's /etc/docker/key.json, shared by every engine of one machine and by cloned machines. Empty when
+    the engine gives no ID."""
 
     @property
     def containerd(self) -> bool:

@@ -30,6 +30,7 @@ from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.images import ImagesScreen
 
 if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
+    from imgtui.fleet import Fleet
     from imgtui.registry import Registry
 
 RETYPED = "imgtui_retyped"
@@ -65,7 +66,9 @@ class ImgtuiApp(App[None]):
         live: bool = True,
         registry: str | None = None,
         insecure_registries: Iterable[str] = (),
+        fleet: Fleet | None = None,
     ) -> None:
+        """`fleet`: the engines of --host given more than once or --fleet; the fleet view opens first."""
         # NO_COLOR (no-color.org, any value but empty): no colour at all, the terminal's own foreground and
         # background (Textual alone turns colours to shades of grey); the cursor shows in reverse (app.tcss)
         super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
@@ -81,6 +84,13 @@ class ImgtuiApp(App[None]):
         if live:
             engine.prefetch()  # overlaps the engine's first round trips with Textual's own start-up
         self.images = ImagesScreen(engine, live=live, open_registry=registry)
+        self.fleet = fleet
+        self._open_fleet = fleet is not None
+
+    def on_mount(self) -> None:
+        if self._open_fleet:
+            self._open_fleet = False
+            self.command_fleet()
 
     def get_default_screen(self) -> Screen[Any]:
         """The images view is the first screen, under every other."""
@@ -88,6 +98,8 @@ class ImgtuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self.images.close_stream()
+        if self.fleet is not None:
+            self.fleet.close()
 
     def registry(self, address: str, insecure: bool = False) -> Registry:
         """The session's client for a registry (raises RegistryError for an address that is not one)."""
@@ -154,6 +166,22 @@ class ImgtuiApp(App[None]):
                                 description=f"Switching to docker context {name}")  # fmt: skip
 
         self.push_screen(EnginePicker(found, in_use, current, using, problem), picked)
+
+    # -- several engines at once (`F`) -------------------------------------------------------------------
+    def command_fleet(self) -> None:
+        """The fleet view: the engines given to imgtui, else every docker context."""
+        from imgtui.fleet import Fleet, FleetError, all_contexts
+        from imgtui.ui.screens.fleet import FleetScreen
+
+        if self.fleet is None:
+            try:
+                specs = all_contexts()
+            except FleetError as exc:
+                self.notify(str(exc), title="Fleet", severity="error")
+                return
+            timeout = getattr(self.engine, "timeout", None) or 30.0
+            self.fleet = Fleet(specs, timeout=min(timeout, 30.0))
+        self.push_screen(FleetScreen(self.fleet))
 
     def _connect_context(self, name: str) -> None:
         """(In a worker) connect to the context's engine; the views switch once it answered."""

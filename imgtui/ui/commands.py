@@ -29,6 +29,7 @@ class Where(Enum):
     CONTAINERS = "containers view"
     LOGS = "container logs"
     USAGE = "disk usage"
+    FLEET = "fleet view"
     REGISTRY = "registry view"
     INSPECT = "inspect view"
     SEARCH = "search results"
@@ -70,7 +71,7 @@ SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "escape": "escape
 # Short names for the table below only.
 E, IM, C, R = Where.EVERYWHERE, Where.IMAGES, Where.CONTAINERS, Where.REGISTRY
 INS, DLG, SRCH, CON, FIL = Where.INSPECT, Where.DIALOG, Where.SEARCH, Where.CONTENTS, Where.FILE
-CMP, LOG, USE = Where.COMPARE, Where.LOGS, Where.USAGE
+CMP, LOG, USE, FLT = Where.COMPARE, Where.LOGS, Where.USAGE, Where.FLEET
 COMMANDS: tuple[Command, ...] = (
     # Moving about: Textual's tables and focus answer these.
     Command("next_pane", "tab", IM, "next / previous pane", shown="tab / shift+tab"),
@@ -128,6 +129,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("refresh", "r", IM, "reload everything from the engine", "screen", palette="Refresh"),
     Command("engines", "E", IM, "switch engine: pick a docker context; every pane reads from it again",
             "app", palette="Switch engine (docker context)"),
+    Command("fleet", "F", IM, "the fleet view: every engine given (--host, --fleet), else every docker "
+            "context: totals, find an image, prune their dangling images", "app", palette="Fleet of engines"),
     Command("focus_repos", "", IM, "move to the repositories pane", "screen",
             palette="Focus repositories"),
     Command("focus_tags", "", IM, "move to the tags pane", "screen", palette="Focus tags"),
@@ -164,6 +167,13 @@ COMMANDS: tuple[Command, ...] = (
             "screen", "Prune"),
     Command("reload_usage", "r", USE, "read the disk usage again", "screen", "Refresh"),
     Command("close_usage", "escape", USE, "back to the images", "screen", "Back"),
+    # The fleet view.
+    Command("find_image", "slash", FLT, "find an image on every engine by name, ID or digest", "screen",
+            "Find"),
+    Command("clean_fleet", "D", FLT, "prune the dangling images of every engine (a preview lists each "
+            "engine's images and bytes), engine by engine", "screen", "Prune all"),
+    Command("reload_fleet", "r", FLT, "ask every engine again", "screen", "Refresh"),
+    Command("close_fleet", "escape", FLT, "back to the images", "screen", "Back"),
     # The registry view.
     Command("delete_tag", "d", R, "delete a tag by digest (the preview names every tag on that digest)",
             "screen", "Delete tag"),
