@@ -16,6 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from imgtui.engine import Engine
+from imgtui.fleet import Fleet
+from imgtui.fleet.specs import parse
 from imgtui.registry import Registry
 from imgtui.sandbox import Sandbox, default_state
 from imgtui.sandbox.seed import run_and_commit, seed
@@ -59,11 +61,14 @@ async def to_tag(pilot: Pilot[None], app: ImgtuiApp, repo: str, tag: str) -> Non
     await until(pilot, lambda: app.images.layer_table.row_count > 0 and not app.images.layer_table.pending)
 
 
-async def shoot(host: str, name: str, size: tuple[int, int], steps: Steps) -> None:
+async def shoot(
+    host: str, name: str, size: tuple[int, int], steps: Steps, fleet: Fleet | None = None
+) -> None:
     engine = Engine.connect(host)
-    app = ImgtuiApp(engine)
+    app = ImgtuiApp(engine, fleet=fleet)
     async with app.run_test(size=size) as pilot:
-        await until(pilot, lambda: app.images.loaded and app.images.disk_used is not None)
+        if fleet is None:
+            await until(pilot, lambda: app.images.loaded and app.images.disk_used is not None)
         await steps(pilot, app)
         await pilot.pause(0.3)
         app.save_screenshot(str(OUT / name))
@@ -227,6 +232,17 @@ async def main() -> None:
     store.start()
     seed(store.docker_host, store.registry)
     await shoot(store.docker_host, "containerd-store.svg", (120, 36), containerd_removal)
+    fleet = Fleet([parse(host), parse(store.docker_host)], timeout=30.0)
+    await shoot(host, "fleet.svg", (120, 36), fleet_found, fleet)
+
+
+async def fleet_found(pilot: Pilot[None], app: ImgtuiApp) -> None:
+    """The fleet view on both sandbox engines, an image found on both."""
+    await pilot.pause(4.0)  # both engines on this machine: they answer within a second
+    await pilot.press("slash")
+    await until(pilot, lambda: bool(app.screen.query(Input)))
+    await pilot.press(*"busybox", "enter")
+    await pilot.pause(2.0)
 
 
 def _platform_digest(address: str, arch: str) -> str:
