@@ -706,7 +706,10 @@ class Engine:
         from imgtui.layers import sources as layer_sources
 
         if self._quick_first:  # a cached image opens without importing docker-py (a third of a second)
-            image = self._ask(f"inspecting {name}", "/images/{}/json", name)
+            try:
+                image = self._ask(f"inspecting {name}", "/images/{}/json", name)
+            except unixhttp.Refused as exc:  # 404: what docker-py raises, for callers that tell it apart
+                raise docker.errors.NotFound(exc.words) from exc
         else:
             image = self._call(f"inspecting {name}", self.api.inspect_image, name)
         try:
