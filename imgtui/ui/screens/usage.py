@@ -64,7 +64,6 @@ class ShareTable(ItemTable[T], Generic[T]):
 
     def show(self, items: list[T], whole: int) -> None:
         self.whole = whole
-        self._cell_cache = {}  # the bars depend on the whole, not only on the item
         self.set_items(items)
 
 
