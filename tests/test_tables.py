@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 
 from imgtui.engine.models import Image, Layer, Tag
 from imgtui.ui.widgets.image_tables import LayerTable, TagTable
+from imgtui.ui.widgets.tables import Cell
 
 
 class One(App[None]):
@@ -50,3 +51,41 @@ async def test_a_tag_with_other_names_shows_its_mark_and_a_marked_row_too() -> N
         await pilot.press("space")
         await pilot.pause()
         assert "● latest +2" in row_text(table, 0)
+
+
+class CountingTags(TagTable):
+    """A tags table that notes each row whose cells it makes."""
+
+    def __init__(self) -> None:
+        super().__init__(id="tags")
+        self.made: list[str] = []
+
+    def cells(self, item: Tag) -> tuple[Cell, ...]:
+        self.made.append(item.tag)
+        return super().cells(item)
+
+
+async def test_rows_are_made_only_when_shown() -> None:
+    """10,000 tags in a table 24 lines high: the cells of the rows on screen are made, not of the others
+    (a table of 10,000 images would hold every row's cells: about 1.5 KiB a row). After `end`, the last
+    rows show and only those are made in addition; the first row is still the one the cursor left."""
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    tags = [
+        Tag("app", f"v{n:05d}", Image(f"sha256:{n:064x}", (f"app:v{n:05d}",), (), when, 100))
+        for n in range(10_000)
+    ]
+    table = CountingTags()
+    async with One(table).run_test(size=(100, 24)) as pilot:
+        table.set_items(tags)
+        await pilot.pause()
+        lines = table.size.height - table.header_height
+        assert table.row_count == 10_000 and 0 < lines <= 23
+        assert sorted(set(table.made)) == [f"v{n:05d}" for n in range(lines)], table.made[:50]
+        assert "v00000" in row_text(table, 0)
+        table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.current is tags[-1] and table.cursor_row == 9_999
+        last = [f"v{n:05d}" for n in range(10_000 - lines, 10_000)]
+        assert sorted(set(table.made)) == [f"v{n:05d}" for n in range(lines)] + last
+        assert table.get_row_at(9_999)[0] == "v09999"
