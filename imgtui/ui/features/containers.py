@@ -6,17 +6,18 @@ handed over as `docker start -ai` does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
 
 from imgtui.engine import NONE, OutcomeLine
-from imgtui.engine.containers import BadSpec, RunSpec, attach_command, docker_cli
-from imgtui.ui.dialogs.run import RunDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.handover import NotHandedOver, back_words, hand_over
 from imgtui.ui.messages import Outcome
-from imgtui.ui.screens.containers import ContainersScreen
+
+if TYPE_CHECKING:  # the view and the dialog are imported when first opened, not at start-up
+    from imgtui.engine.containers import RunSpec
 
 
 class Containers(Feature):
@@ -31,6 +32,8 @@ class Containers(Feature):
 
     def command_containers(self) -> None:
         """Containers: all of them, or those of the selected image when the tags or layers pane has focus."""
+        from imgtui.ui.screens.containers import ContainersScreen
+
         view = self.view
         view.sync_panes()
         tag = view.tags.current if self.screen.focused is not view.repos else None
@@ -43,6 +46,8 @@ class Containers(Feature):
 
     def command_new_container(self) -> None:
         """Run (or create) a container from the selected tag."""
+        from imgtui.ui.dialogs.run import RunDialog
+
         tag = self.view.selected_tag()
         if tag is None:
             return
@@ -60,6 +65,9 @@ class Containers(Feature):
         self.post_message(self.Made(spec, container_id))
 
     def on_containers_made(self, message: Made) -> None:
+        from imgtui.engine.containers import BadSpec, attach_command, docker_cli
+        from imgtui.ui.screens.containers import ContainersScreen
+
         spec, container_id = message.spec, message.container_id
         verb = "Created" if not spec.start else "Started"
         what = spec.name or container_id[:12]

@@ -10,7 +10,6 @@ from textual.message import Message
 
 from imgtui.engine import NONE
 from imgtui.ui.features import Feature
-from imgtui.ui.screens.inspect import InspectScreen
 
 
 class Inspection(Feature):
@@ -32,4 +31,6 @@ class Inspection(Feature):
         self.post_message(self.Loaded(title, self.view.engine.inspect_raw(image_id)))
 
     def on_inspection_loaded(self, message: Loaded) -> None:
+        from imgtui.ui.screens.inspect import InspectScreen  # imported when first opened
+
         self.app.push_screen(InspectScreen(message.title, message.data))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -52,8 +52,6 @@ from imgtui.ui.messages import (
     ImagesLoaded,
     Outcome,
 )
-from imgtui.ui.screens.containers import ContainersScreen
-from imgtui.ui.screens.usage import UsageScreen
 from imgtui.ui.widgets.filter_bar import FilterBar
 from imgtui.ui.widgets.fixed import FixedLines
 from imgtui.ui.widgets.image_tables import LayerTable, RepositoryTable, SnapshotLayerTable, TagTable
@@ -64,6 +62,8 @@ from imgtui.ui.widgets.tables import AGE_EVERY, ItemTable
 
 if TYPE_CHECKING:
     from imgtui.registry import Registry
+    from imgtui.ui.screens.containers import ContainersScreen
+    from imgtui.ui.screens.usage import UsageScreen
 
 RECONNECT_EVERY = 1.0
 """Seconds between pings while the engine is away, at most."""
@@ -297,10 +297,10 @@ class ImagesScreen(Screen[None]):
     def on_engine_event_seen(self, message: EngineEventSeen) -> None:
         if not self.showing:
             return
-        if message.event.type == "container" and isinstance(self.app.screen, ContainersScreen):
+        if message.event.type == "container" and self._on_top(Where.CONTAINERS):
             self._containers.request()
         self.query_one(Cleanup).event_seen(message.event)
-        if isinstance(self.app.screen, UsageScreen):
+        if self._on_top(Where.USAGE):
             self._usage.request()
         ref = message.event.touched_image
         if ref is None:
@@ -309,12 +309,17 @@ class ImagesScreen(Screen[None]):
         self._events.request()
 
     def _reload_containers(self) -> None:
-        if self.showing and isinstance(self.app.screen, ContainersScreen):
-            self.app.screen.command_reload_containers()
+        if self.showing and self._on_top(Where.CONTAINERS):
+            cast("ContainersScreen", self.app.screen).command_reload_containers()
 
     def _reload_usage(self) -> None:
-        if self.showing and isinstance(self.app.screen, UsageScreen):
-            self.app.screen.command_reload_usage()
+        if self.showing and self._on_top(Where.USAGE):
+            cast("UsageScreen", self.app.screen).command_reload_usage()
+
+    def _on_top(self, where: Where) -> bool:
+        """The app shows that view now (the views a key opens are imported when first opened: the check is
+        by their `WHERE`, not by their class)."""
+        return getattr(self.app.screen, "WHERE", None) is where
 
     def _flush_events(self) -> None:
         if not self.showing:
