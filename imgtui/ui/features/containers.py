@@ -46,6 +46,8 @@ class Containers(Feature):
 
     def command_new_container(self) -> None:
         """Run (or create) a container from the selected tag."""
+        # The containers view opens as soon as the container is made (its events then reach it): imported now.
+        import imgtui.ui.screens.containers  # noqa: F401
         from imgtui.ui.dialogs.run import RunDialog
 
         tag = self.view.selected_tag()
