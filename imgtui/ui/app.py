@@ -5,6 +5,7 @@ is the one place where a worker's error becomes a sentence for the user."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.driver import Driver
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from imgtui.engine import Engine, OutcomeLine
@@ -120,7 +121,7 @@ class ImgtuiApp(App[None]):
         so only those sent elsewhere get here. Known limit: a non-printable key in the same burst (enter,
         backspace) runs its binding before the letters handed on ahead of it reach the field."""
         focused = self.focused
-        if isinstance(focused, (Input, TextArea)) and event.is_printable and not hasattr(event, RETYPED):
+        if focused and _text_field(focused) and event.is_printable and not hasattr(event, RETYPED):
             event.prevent_default()  # no binding runs for it
             event.stop()
             again = events.Key(event.key, event.character)
@@ -261,3 +262,13 @@ class ImgtuiApp(App[None]):
         self.notify(
             said, title=worker.description or "Engine", severity="error", timeout=seconds_shown(error)
         )
+
+
+def _text_field(widget: object) -> bool:
+    """An Input or a TextArea. TextArea (with its documents and syntax support, about 20 ms of imports) is
+    checked only once something has imported it: no view of imgtui's has one now, and start-up does not pay
+    for the check."""
+    if isinstance(widget, Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
