@@ -121,7 +121,8 @@ class ImgtuiApp(App[None]):
         so only those sent elsewhere get here. Known limit: a non-printable key in the same burst (enter,
         backspace) runs its binding before the letters handed on ahead of it reach the field."""
         focused = self.focused
-        if focused and _text_field(focused) and event.is_printable and not hasattr(event, RETYPED):
+        typed = event.is_printable and not hasattr(event, RETYPED)
+        if focused is not None and typed and _text_field(focused):
             event.prevent_default()  # no binding runs for it
             event.stop()
             again = events.Key(event.key, event.character)
