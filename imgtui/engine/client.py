@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from imgtui.engine import containers as containers_mod
-from imgtui.engine import credentials, removal, transfer, unixhttp, usage
+from imgtui.engine import credentials, removal, transfer, unixhttp
 from imgtui.engine.catalog import Catalog
 from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.contexts import ContextError
@@ -30,12 +30,14 @@ if TYPE_CHECKING:  # the layer side is imported when first used, off the path to
     import requests.exceptions
     import urllib3.exceptions
 
+    from imgtui.engine import usage
     from imgtui.layers import Analysis
     from imgtui.layers.cache import LayerCache
 else:  # docker-py when first used (lazy.py): a unix socket's first screen is read without it
     docker = lazy("docker")
     requests = lazy("requests")
     urllib3 = lazy("urllib3")
+    usage = lazy("imgtui.engine.usage")  # the disk-usage view's (`u`), not the first screen's
 
 NEWEST_API = "1.45"
 """The newest API version imgtui speaks: docker-py's DEFAULT_DOCKER_API_VERSION (7.1 and 7.2), written out so
