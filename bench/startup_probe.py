@@ -1,5 +1,8 @@
 """Child process for the start-up measure: run the real app headless until the first full screen
-(repositories, tags and the first tag's layers shown), then exit. Prints its peak RSS."""
+(repositories, tags and the first tag's layers shown), then exit. Prints its peak RSS.
+
+With `--settled` it stays until the status line's disk usage is read, and one second more (what the app
+holds once started and left alone), and prints its peak RSS then."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def main(host: str) -> None:
+def main(host: str, settled: bool = False) -> None:
     engine = Engine.connect(host)
     app = ImgtuiApp(engine)
 
@@ -33,6 +36,10 @@ def main(host: str) -> None:
             and not app.images.layer_table.pending
         ):
             await pilot.pause(0.002)
+        if settled:
+            while app.images.disk_used is None:
+                await pilot.pause(0.01)
+            await pilot.pause(1.0)
         app.exit()
 
     app.run(headless=True, size=(120, 36), auto_pilot=auto_pilot)
@@ -40,4 +47,4 @@ def main(host: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], "--settled" in sys.argv)
