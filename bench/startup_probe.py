@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
 from pathlib import Path
 
 from imgtui.engine import Engine
@@ -37,7 +38,8 @@ def main(host: str, settled: bool = False) -> None:
         ):
             await pilot.pause(0.002)
         if settled:
-            while app.images.disk_used is None:
+            deadline = time.monotonic() + 60  # an engine that never answers /system/df: the peak so far
+            while app.images.disk_used is None and time.monotonic() < deadline:
                 await pilot.pause(0.01)
             await pilot.pause(1.0)
         app.exit()
