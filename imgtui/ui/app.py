@@ -27,7 +27,6 @@ from imgtui.ui.errors import seconds_shown, sentence
 from imgtui.ui.features.jobs import PullJob
 from imgtui.ui.features.registry import Registries
 from imgtui.ui.messages import EngineSwitched, Outcome, PullRequested, RegistryHeard
-from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.images import ImagesScreen
 
 if TYPE_CHECKING:  # the registry side is imported when first used, off the path to the first screen
@@ -134,6 +133,8 @@ class ImgtuiApp(App[None]):
         commands.run(self.screen, name)
 
     def command_help(self) -> None:
+        from imgtui.ui.screens.help import HelpScreen  # imported when first used
+
         self.push_screen(HelpScreen())
 
     def command_quit(self) -> None:

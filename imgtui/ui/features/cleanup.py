@@ -17,8 +17,6 @@ from imgtui.cleanup import Plan, Policy, UsageLog, plan_for, run_plan, used_ref
 from imgtui.engine import EngineError, EngineEvent, OutcomeLine, PlanChanged
 from imgtui.ui import format as fmt
 from imgtui.ui.coalesce import Coalesced
-from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
-from imgtui.ui.dialogs.policy import PolicyDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import DiskUsageRead, Outcome
 
@@ -126,6 +124,8 @@ class Cleanup(Feature):
     def command_cleanup(self) -> None:
         """Ask for the policy, then preview its plan."""
 
+        from imgtui.ui.dialogs.policy import PolicyDialog  # imported when first used
+
         def chosen(policy: Policy | None) -> None:
             if policy is not None:
                 self.policy = policy
@@ -139,6 +139,8 @@ class Cleanup(Feature):
         self.post_message(self.Planned(plan_for(self.view.engine, policy, uses), banner))
 
     def on_cleanup_planned(self, message: Planned) -> None:
+        from imgtui.ui.dialogs.choice import Choice, ChoiceDialog  # imported when first used
+
         plan = message.plan
         choices: list[Choice[Answer]] = []
         if plan.items:

@@ -32,8 +32,6 @@ from imgtui.engine.transfer import (
     unreachable,
 )
 from imgtui.ui import format as fmt
-from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
-from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.errors import sentence
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome, RegistryHeard
@@ -264,6 +262,8 @@ class Jobs(Feature):
     def command_pull(self) -> None:
         """Pull an image by name, with per-layer progress."""
 
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         def chosen(name: str | None) -> None:
             if name:
                 self.start(PullJob(name))
@@ -273,6 +273,8 @@ class Jobs(Feature):
 
     def command_push(self) -> None:
         """Push the selected tag; a new name (registry/namespace/...) is tagged first."""
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         tag = self.view.selected_tag()
         if tag is None:
             return
@@ -291,6 +293,9 @@ class Jobs(Feature):
     # -- S / L ---------------------------------------------------------------------------------------------
     def command_save(self) -> None:
         """Save the selected (or marked) tags to a tar file, by name so the tags survive."""
+        from imgtui.ui.dialogs.choice import Choice, ChoiceDialog  # imported when first used
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         view = self.view
         view.sync_panes()
         marked = view.marked_tags()  # every marked name, in any repository
@@ -322,6 +327,8 @@ class Jobs(Feature):
     def command_load(self) -> None:
         """Load images from a tar file made by docker save."""
 
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         def chosen(path: str | None) -> None:
             if path:
                 self.start(LoadJob(Path(path).expanduser()))
@@ -331,6 +338,8 @@ class Jobs(Feature):
     # -- f: search, I: import -------------------------------------------------------------------------------
     def command_search(self) -> None:
         """docker search through the engine; enter on a result pulls it."""
+
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
 
         def chosen(term: str | None) -> None:
             if term:
@@ -360,6 +369,8 @@ class Jobs(Feature):
 
     def command_import(self) -> None:
         """docker import: a tar of files becomes a one-layer image (no history, no config)."""
+
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
 
         def named(path: str, name: str | None) -> None:
             if name:

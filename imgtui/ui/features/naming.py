@@ -6,7 +6,6 @@ from textual import work
 
 from imgtui.engine import NONE, OutcomeLine, short_id
 from imgtui.engine.reference import FORMAT, problem
-from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import ImagesChanged, Outcome
 
@@ -16,6 +15,8 @@ class Naming(Feature):
 
     def command_tag(self) -> None:
         """Give the selected image another name."""
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         tag = self.view.selected_tag()
         if tag is None:
             return

@@ -16,8 +16,6 @@ from textual.message import Message
 
 from imgtui.engine import NONE, OutcomeLine, Tag, credentials
 from imgtui.engine.reference import names_a_registry, resolve_repository_name
-from imgtui.ui.dialogs.login import LoginDialog
-from imgtui.ui.dialogs.name import NameDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
 
@@ -149,6 +147,8 @@ class Registries(Feature):
     # -- A: login, logout ---------------------------------------------------------------------------------
     def command_login(self) -> None:
         """docker login through the engine; credentials stored as the docker CLI stores them."""
+        from imgtui.ui.dialogs.login import LoginDialog  # imported when first used
+
         known = credentials.known_registries()
 
         def chosen(answer: tuple[str, str, str] | None) -> None:
@@ -169,6 +169,8 @@ class Registries(Feature):
 
     def command_logout(self) -> None:
         """docker logout: forget the stored credentials of a registry."""
+        from imgtui.ui.dialogs.name import NameDialog  # imported when first used
+
         known = credentials.known_registries()
 
         def chosen(server: str | None) -> None:

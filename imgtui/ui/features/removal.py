@@ -15,7 +15,6 @@ from textual.message import Message
 
 from imgtui.engine import NONE, OutcomeLine, PlanChanged, PrunePlan, RemovalPlan, Tag
 from imgtui.ui import format as fmt
-from imgtui.ui.dialogs.choice import Choice, ChoiceDialog
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import DiskUsageRead, ImagesChanged, Outcome
 from imgtui.ui.widgets.tables import ItemTable
@@ -93,6 +92,8 @@ class Removal(Feature):
         self.post_message(self.Planned(plan, banner))
 
     def on_removal_planned(self, message: Planned) -> None:
+        from imgtui.ui.dialogs.choice import Choice, ChoiceDialog  # imported when first used
+
         plan = message.plan
         lines: list[str | Text] = [*plan.summary(), size_line(plan)]
         choices: list[Choice[Answer]] = []
@@ -156,6 +157,8 @@ class Removal(Feature):
         self.post_message(self.BulkPlanned(pairs, self.view.engine.plan_bulk(pairs)))
 
     def on_removal_bulk_planned(self, message: BulkPlanned) -> None:
+        from imgtui.ui.dialogs.choice import Choice, ChoiceDialog  # imported when first used
+
         def chosen(answer: Answer | None) -> None:
             if answer is None:
                 note = f"Cancelled: nothing removed ({fmt.count(len(message.pairs), 'name')} kept)"
@@ -198,6 +201,8 @@ class Removal(Feature):
         self.post_message(self.PrunePlanned(self.view.engine.plan_prune(all_unused), banner))
 
     def on_removal_prune_planned(self, message: PrunePlanned) -> None:
+        from imgtui.ui.dialogs.choice import Choice, ChoiceDialog  # imported when first used
+
         plan = message.plan
         what = "every image no container uses (prune -a)" if plan.all_unused else "dangling images"
         lines: list[str | Text] = []
