@@ -433,7 +433,10 @@ class Engine:
             for attempt in range(50):
                 try:
                     if self._quick_first:  # what docker-py's api.df() asks, without importing it
-                        return dict(self._ask("reading disk usage", "/system/df"))
+                        try:
+                            return dict(self._ask("reading disk usage", "/system/df"))
+                        except unixhttp.Refused as exc:  # a 404 (_ask passes it on): an engine without it
+                            raise EngineError(f"reading disk usage: {describe(exc)}") from exc
                     return dict(self.api.df())
                 except Exception as exc:
                     refused = isinstance(exc, EngineError) or (
