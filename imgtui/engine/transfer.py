@@ -97,10 +97,39 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
     """`docker save -o PATH NAMES...`, by name so the tags survive: streamed to a temporary file beside
     `path` (never all in memory), renamed into place when complete; returns the bytes written. On any
     failure (the disk full, the engine gone) or a cancel, neither the file nor its temporary part is left."""
+    total = sum(int(api.inspect_image(name).get("Size") or 0) for name in names)
+    return save_body(lambda: _export(api, names), total, names, path, report, stop)
+
+
+class StreamBroke(TransferError):
+    """The engine's answer broke off while it was being read (not the disk's failure)."""
+
+
+def body_chunks(open_body: Callable[[], Any]) -> Iterator[bytes]:
+    """An answer's body (a file from unixhttp.UnixHTTP.body) in pieces of CHUNK bytes; a broken connection
+    is StreamBroke, so that it is not taken for the disk's OSError."""
+    body = open_body()
+    done = 0
+    try:
+        while True:
+            try:
+                chunk = body.read(CHUNK)
+            except OSError as exc:
+                raise StreamBroke(
+                    f"the engine's answer broke off after {humanize.naturalsize(done)}: {exc.strerror or exc}"
+                ) from None
+            if not chunk:
+                return
+            done += len(chunk)
+            yield chunk
+    finally:
+        body.close()
+
+
+def save_body(chunks: Callable[[], Iterator[bytes]], total: int, names: list[str], path: Path, report: Report,
+              stop: Stop) -> int:  # fmt: skip
+    """`save`, from any source of the archive's bytes (`total`: the images' size, for the progress)."""
     path = check_save_path(str(path), overwrite=True)
-    total = 0
-    for name in names:
-        total += int(api.inspect_image(name).get("Size") or 0)
     try:
         import tempfile  # off the path to the first screen
 
@@ -110,7 +139,7 @@ def save(api: docker.APIClient, names: list[str], path: Path, report: Report, st
     done = 0
     try:
         with os.fdopen(handle, "wb") as out:
-            for chunk in _export(api, names):
+            for chunk in chunks():
                 if stop():
                     raise Cancelled()
                 out.write(chunk)

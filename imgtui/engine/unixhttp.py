@@ -49,14 +49,18 @@ class UnixHTTP:
         self.socket_file = socket_file
         self.timeout = timeout
 
-    def _open(self, url: str) -> tuple[socket.socket, IO[bytes], dict[str, str]]:
+    def _open(
+        self, url: str, version: str = "1.0", extra: str = ""
+    ) -> tuple[socket.socket, IO[bytes], dict[str, str]]:
         """Send the request and read the answer's head: (socket, its reader at the body, headers with
         lower-case names). Raises Refused for an error status (its body read), OSError for the socket."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(self.timeout)
             sock.connect(self.socket_file)
-            sock.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\nUser-Agent: imgtui\r\n\r\n".encode())
+            sock.sendall(
+                f"GET {url} HTTP/{version}\r\nHost: docker\r\nUser-Agent: imgtui\r\n{extra}\r\n".encode()
+            )
             reader = sock.makefile("rb")
             status_line = reader.readline(65537)
             parts = status_line.split(None, 2)
@@ -87,20 +91,80 @@ class UnixHTTP:
             reader.close()
             sock.close()
 
-    def body(self, url: str) -> IO[bytes]:
-        """A long answer's body as a file to read (an image's save stream): HTTP/1.0, so the engine sends
-        it as it is (no chunks to take apart) and ends it by closing; no read timeout (the engine may pause
-        between layers). Closing the file closes the connection."""
-        sock, reader, _ = self._open(url)
+    def body(self, url: str) -> Body:
+        """A long answer's body as a file to read (an image's save stream), no read timeout (the engine may
+        pause between layers). Asked in HTTP/1.1: an answer cut short (the engine killed) must be told from
+        its end, and in HTTP/1.0 both are the connection closing; chunks are taken apart by `Body`, a few
+        calls a chunk. Closing it closes the connection."""
+        sock, reader, headers = self._open(url, "1.1", "Connection: close\r\n")
         sock.settimeout(None)
         sock.close()  # the file keeps the connection open until it is closed itself
-        return reader
+        length = headers.get("content-length", "")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        return Body(reader, chunked, int(length) if length.isdigit() and not chunked else None)
 
     def stream(self, url: str) -> JsonStream:
         """A streamed answer of JSON objects, one a line (`/events`): no read timeout."""
         sock, reader, _ = self._open(url)
         sock.settimeout(None)
         return JsonStream(sock, reader)
+
+
+class Body:
+    """An answer's body: chunked (HTTP/1.1) or of a known length, else up to the connection's end. An end
+    before the last chunk or the length raises ConnectionError(ENDED)."""
+
+    def __init__(self, reader: IO[bytes], chunked: bool, length: int | None) -> None:
+        self._reader = reader
+        self._chunked = chunked
+        self._left = length if not chunked else 0
+        """Bytes left in the current chunk (or of the whole body when its length is known)."""
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self._done:
+            return b""
+        if not self._chunked:
+            want = size if self._left is None or 0 <= size <= self._left else self._left
+            if self._left is not None and want == -1:
+                want = self._left
+            data = self._reader.read(want)
+            if self._left is not None:
+                self._left -= len(data)
+                if want and not data:
+                    raise ConnectionError(ENDED)
+                self._done = self._left == 0
+            elif not data:
+                self._done = True
+            return data
+        parts: list[bytes] = []
+        wanted = size if size >= 0 else 1 << 62
+        while wanted > 0:
+            if not self._left:
+                line = self._reader.readline(1024)
+                if not line.endswith(b"\n"):
+                    raise ConnectionError(ENDED)
+                try:
+                    self._left = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    raise ConnectionError(f"the engine sent a broken chunk header: {line[:40]!r}") from None
+                if self._left == 0:  # the last chunk, then trailers up to an empty line
+                    while self._reader.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    self._done = True
+                    break
+            data = self._reader.read(min(wanted, self._left))
+            if not data:
+                raise ConnectionError(ENDED)
+            parts.append(data)
+            self._left -= len(data)
+            wanted -= len(data)
+            if not self._left and self._reader.read(2) != b"\r\n":  # each chunk ends in CRLF
+                raise ConnectionError(ENDED)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 class JsonStream:
