@@ -29,6 +29,7 @@ import pytest
 
 from imgtui.cleanup import Policy, apply, cleanup_lock, make_plan
 from imgtui.engine import Engine
+from imgtui.engine.models import familiar
 from imgtui.engine.removal import EngineState
 from imgtui.sandbox import Sandbox
 from imgtui.ui.dialogs.choice import ChoiceDialog
@@ -60,9 +61,10 @@ class Aged:
 
 
 @pytest.fixture
-def aged(api: docker.APIClient, unique: str, cleanup: list[str]) -> Aged:
+def aged(api: docker.APIClient, unique: str, cleanup: list[str], on_podman: bool) -> Aged:
     api.prune_images(filters={"dangling": True})
-    others = sorted({n for row in api.images() for n in (row.get("RepoTags") or []) if n != "<none>:<none>"})
+    others = sorted({familiar(n) for row in api.images() for n in (row.get("RepoTags") or [])
+                     if n != "<none>:<none>"})  # fmt: skip
     p = f"cl{unique}"
     ids = {
         "v8": make_image(api, [f"{p}/app:v8"], 45, 30_000),
@@ -78,7 +80,9 @@ def aged(api: docker.APIClient, unique: str, cleanup: list[str]) -> Aged:
         f"{p}/web:1", command=["/data"], name=container, host_config=api.create_host_config(**NET)
     )
     cleanup.append(f"c:{container}")
-    return Aged(p, ids, container, others)
+    # Podman names an image loaded from an archive that says `NAME` as `localhost/NAME`, and so does
+    # everything that lists it (`podman images`, imgtui, the plans).
+    return Aged(f"localhost/{p}" if on_podman else p, ids, container, others)
 
 
 def test_plan_on_the_engine_and_what_applying_it_frees(

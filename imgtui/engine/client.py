@@ -19,7 +19,17 @@ from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.contexts import ContextError
 from imgtui.engine.errors import engine_words
 from imgtui.engine.lazy import lazy
-from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
+from imgtui.engine.models import (
+    Container,
+    EngineEvent,
+    EngineInfo,
+    Image,
+    Layer,
+    OutcomeLine,
+    familiar,
+    parse_repository_tag,
+    short_id,
+)
 from imgtui.engine.reference import BadReference, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
@@ -50,6 +60,10 @@ def _older(a: str, b: str) -> bool:
     """Whether API version `a` is older than `b` (docker-py's version_lt)."""
     return tuple(int(p) for p in a.split(".")) < tuple(int(p) for p in b.split("."))
 
+
+PODMAN_COMMIT_COMMENT = "FROM "
+"""How Podman's commit starts a history row's comment (`FROM docker.io/library/busybox:latest`): buildah's
+words, not the commit message (Podman 4.3)."""
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -214,6 +228,8 @@ class Engine:
         self._inflight: dict[str, threading.Event] = {}
         self._df_lock = threading.Lock()
         self._parts: dict[str, ImageParts] = {}
+        self._messages: dict[str, str] = {}
+        """Podman: the commit message (`Comment`) of each image a history row names, by image ID."""
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0, context: str | None = None) -> Engine:
@@ -413,6 +429,8 @@ class Engine:
             else:
                 rows = self._call(what, self.api.history, image_id)
             layers = tuple(Layer.from_history(row) for row in rows)
+            if self.info.podman:
+                layers = tuple(self._podman_message(layer) for layer in layers)
             with self._history_lock:
                 self._history[image_id] = layers
             return layers
@@ -425,6 +443,26 @@ class Engine:
                 with self._history_lock:
                     self._inflight.pop(image_id, None)
                 pending.set()
+
+    def _podman_message(self, layer: Layer) -> Layer:
+        """Podman's commit writes its own words in the history (comment `FROM BASE`, command `/bin/sh`) and
+        the commit message only in the committed image's `Comment`: that message, read with one inspect of
+        the image the row names (kept by ID), is the row's comment, as Docker's history has it. A row
+        whose image is gone, or that has no message, keeps Podman's words."""
+        if not layer.comment.startswith(PODMAN_COMMIT_COMMENT) or not layer.id.startswith("sha256:"):
+            return layer
+        message = self._messages.get(layer.id)
+        if message is None:
+            what = f"inspecting {layer.id[7:19]}"
+            try:
+                if self._quick_first:
+                    data = self._ask(what, "/images/{}/json", layer.id)
+                else:
+                    data = self._call(what, self.api.inspect_image, layer.id)
+            except (unixhttp.Refused, docker.errors.NotFound):
+                data = {}  # removed since: Podman's words stay
+            message = self._messages[layer.id] = str((data or {}).get("Comment") or "").strip()
+        return dataclasses.replace(layer, comment=message) if message else layer
 
     def df(self) -> dict[str, Any]:
         """`/system/df`, one at a time: the engine refuses a second one while one runs (someone else's
@@ -477,6 +515,8 @@ class Engine:
                     if podman:  # no content store: its Size is the layers' sum again
                         inspect = {**inspect, "Size": 0}
                     sizes = [layer.size for layer in self.history(image_id)]
+                except EngineUnavailable:
+                    raise  # the engine is away, not the image: no figure rather than a wrong one
                 except (docker.errors.NotFound, EngineError):
                     return None  # gone meanwhile: it takes nothing
                 return ImageParts.read(image_id, inspect, ({"Size": size} for size in sizes))
@@ -674,10 +714,36 @@ class Engine:
         return self._transfer("loading", transfer.load, self._long(), path, report, stop)
 
     def pull(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
-        return self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
+        lines, errors = self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
+        if self.info.podman:
+            if errors and not lines:  # Docker refuses the request; Podman says it in the stream
+                raise EngineError(f"pulling {name}: {errors[0]}")
+            if not errors:
+                lines = self._podman_pulled(name, lines)
+        return lines, errors
+
+    def _podman_pulled(self, name: str, lines: list[str]) -> list[str]:
+        """Podman's pull lists the image's config among its layers (by the image's short ID, `Download
+        complete`) and ends without the `Digest:` line Docker writes: the config's line goes, and the
+        digest is read from the image (its RepoDigests for the pulled repository)."""
+        try:
+            data = self._call(f"inspecting {name}", self.api.inspect_image, name)
+        except (docker.errors.NotFound, EngineError):
+            return lines
+        config = short_id(str(data.get("Id") or ""))
+        kept = [line for line in lines if not (config and line.startswith(f"{config}: "))]
+        repository = familiar(parse_repository_tag(name)[0])
+        digests = [found for repo, _, found in (d.partition("@") for d in data.get("RepoDigests") or ())
+                   if familiar(repo) == repository]  # fmt: skip
+        if digests and not any(line.startswith("Digest: ") for line in kept):
+            kept.append(f"Digest: {digests[0]}")
+        return kept
 
     def push(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
-        return self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
+        lines, errors = self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
+        if self.info.podman and not errors:
+            lines.append(transfer.PODMAN_PUSH)
+        return lines, errors
 
     def export(self, container: str, path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
         return self._transfer(
@@ -730,7 +796,13 @@ class Engine:
             raise EngineError(f"reading {name}: {describe(exc)}") from exc
 
     def search(self, term: str) -> list[transfer.SearchResult]:
-        return self._transfer(f"searching {term}", transfer.search, self.api, term)
+        try:
+            return self._transfer(f"searching {term}", transfer.search, self.api, term)
+        except transfer.TransferError as exc:
+            plainly = transfer.podman_search_words(term, str(exc)) if self.info.podman else None
+            if plainly is None:
+                raise
+            raise transfer.TransferError(plainly) from exc
 
     def login(self, server: str, username: str, password: str) -> str:
         where = self._transfer(

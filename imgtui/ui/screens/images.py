@@ -107,6 +107,8 @@ class ImagesScreen(Screen[None]):
         """A registry to open at once (`imgtui --registry`)."""
         self.catalog = Catalog()
         self.connected = True
+        self._disconnected_note = ""
+        """What the status line says while the engine is away (set when it goes)."""
         self.disk_used: int | None = None
         self.loaded = False
         self._stream: EventStream | None = None
@@ -334,9 +336,10 @@ class ImagesScreen(Screen[None]):
         was, self.connected = self.connected, message.connected
         self.status.set_class(not message.connected, "disconnected")
         if not message.connected:
-            self._update_status(
+            self._disconnected_note = (
                 f"disconnected: {message.detail}; retrying at least every {RECONNECT_EVERY:g} s"
             )
+            self._update_status()
             if was:
                 self.notify(message.detail, title="Engine disconnected", severity="error", timeout=6)
         else:
@@ -528,6 +531,8 @@ class ImagesScreen(Screen[None]):
         text = Text()
         text.append("● " if self.connected else "○ ", style="green" if self.connected else "bold")
         text.append(f"{self.engine_label}  │ ")
+        if note is None and not self.connected:
+            note = self._disconnected_note  # a worker's late answer (disk usage) does not hide it
         if note:
             text.append(f"{note}  │ ")
         elif self.loaded:
