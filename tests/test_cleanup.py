@@ -117,6 +117,11 @@ def test_plan_on_the_engine_and_what_applying_it_frees(
             plan.summary()
             == "2 images to delete, 1 name to untag, frees 33 kB (33000 bytes); 1 image skipped"
         )
+    elif store == "podman":
+        # Podman's size of a loaded layer is its tar's, in records of 10 KiB (Python's tarfile writes
+        # them): 30,000 bytes take 40,960, 3,000 take 10,240. An exact figure, not an estimate.
+        assert [i.freed for i in plan.items] == [40_960, 0, 10_240] and plan.freed == 51_200
+        assert not plan.containerd and not plan.about
     else:
         # Each image is one layer of its own: the model splits nothing, so the figure is not an estimate.
         assert plan.containerd and not plan.about

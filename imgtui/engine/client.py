@@ -228,8 +228,9 @@ class Engine:
         self._inflight: dict[str, threading.Event] = {}
         self._df_lock = threading.Lock()
         self._parts: dict[str, ImageParts] = {}
-        self._messages: dict[str, str] = {}
-        """Podman: the commit message (`Comment`) of each image a history row names, by image ID."""
+        self._inspects: dict[str, dict[str, Any] | None] = {}
+        """Podman: what _podman_inspect read of each image, by image ID (None: gone)."""
+        self._inspecting: dict[str, threading.Event] = {}
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0, context: str | None = None) -> Engine:
@@ -430,6 +431,10 @@ class Engine:
                 rows = self._call(what, self.api.history, image_id)
             layers = tuple(Layer.from_history(row) for row in rows)
             if self.info.podman:
+                if layers and layers[0].id != image_id:
+                    # Podman names a row by an image with that top layer: for images that share it (the
+                    # same files, another config), not always this one, whose own row the top one is.
+                    layers = (dataclasses.replace(layers[0], id=image_id), *layers[1:])
                 layers = tuple(self._podman_message(layer) for layer in layers)
             with self._history_lock:
                 self._history[image_id] = layers
@@ -446,23 +451,59 @@ class Engine:
 
     def _podman_message(self, layer: Layer) -> Layer:
         """Podman's commit writes its own words in the history (comment `FROM BASE`, command `/bin/sh`) and
-        the commit message only in the committed image's `Comment`: that message, read with one inspect of
-        the image the row names (kept by ID), is the row's comment, as Docker's history has it. A row
+        the commit message only in the committed image's `Comment`: that message, from the inspect of the
+        image the row names (_podman_inspect), is the row's comment, as Docker's history has it. A row
         whose image is gone, or that has no message, keeps Podman's words."""
         if not layer.comment.startswith(PODMAN_COMMIT_COMMENT) or not layer.id.startswith("sha256:"):
             return layer
-        message = self._messages.get(layer.id)
-        if message is None:
-            what = f"inspecting {layer.id[7:19]}"
+        try:
+            data = self._podman_inspect(layer.id)
+        except EngineUnavailable:
+            raise
+        except EngineError:
+            return layer  # a failed inspect: Podman's words stay, and the layers are shown
+        message = str((data or {}).get("Comment") or "").strip()
+        return dataclasses.replace(layer, comment=message) if message else layer
+
+    def _podman_inspect(self, image_id: str) -> dict[str, Any] | None:
+        """Podman: what imgtui reads of an image's inspect (its layers, size and commit message), asked
+        once per image ID whoever asks first (a history's messages or the size model; one in flight is
+        waited for) and kept, since an image never changes; None if the image is gone."""
+        with self._history_lock:
+            if image_id in self._inspects:
+                return self._inspects[image_id]
+            pending = self._inspecting.get(image_id)
+            mine = pending is None
+            if mine:
+                pending = self._inspecting[image_id] = threading.Event()
+        assert pending is not None
+        if not mine:
+            pending.wait()
+            with self._history_lock:
+                if image_id in self._inspects:
+                    return self._inspects[image_id]
+            return self._podman_inspect(image_id)  # the other asker failed: ask again
+        what = f"inspecting {image_id[7:19]}"
+        try:
             try:
                 if self._quick_first:
-                    data = self._ask(what, "/images/{}/json", layer.id)
+                    data = self._ask(what, "/images/{}/json", image_id)
                 else:
-                    data = self._call(what, self.api.inspect_image, layer.id)
+                    data = self._call(what, self.api.inspect_image, image_id)
             except (unixhttp.Refused, docker.errors.NotFound):
-                data = {}  # removed since: Podman's words stay
-            message = self._messages[layer.id] = str((data or {}).get("Comment") or "").strip()
-        return dataclasses.replace(layer, comment=message) if message else layer
+                data = None  # removed since
+            kept = None if data is None else {
+                "RootFS": {"Layers": list((data.get("RootFS") or {}).get("Layers") or [])},
+                "Size": data.get("Size"),
+                "Comment": data.get("Comment"),
+            }  # fmt: skip
+            with self._history_lock:
+                self._inspects[image_id] = kept
+            return kept
+        finally:
+            with self._history_lock:
+                self._inspecting.pop(image_id, None)
+            pending.set()
 
     def df(self) -> dict[str, Any]:
         """`/system/df`, one at a time: the engine refuses a second one while one runs (someone else's
@@ -511,9 +552,13 @@ class Engine:
 
             def read(image_id: str) -> ImageParts | None:
                 try:
-                    inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
                     if podman:  # no content store: its Size is the layers' sum again
-                        inspect = {**inspect, "Size": 0}
+                        read = self._podman_inspect(image_id)
+                        if read is None:
+                            return None
+                        inspect = {**read, "Size": 0}
+                    else:
+                        inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
                     sizes = [layer.size for layer in self.history(image_id)]
                 except EngineUnavailable:
                     raise  # the engine is away, not the image: no figure rather than a wrong one

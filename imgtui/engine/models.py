@@ -243,6 +243,13 @@ class EngineEvent:
         )
 
     @property
+    def names_no_image(self) -> bool:
+        """Podman's events of a change to the list that do not say which image: a container's commit (the
+        only event of it: Docker sends the new image's `tag` event besides) and a load (`loadfromarchive`,
+        with no ID: Docker sends `load` with the image's)."""
+        return (self.type, self.action) in (("container", "commit"), ("image", "loadfromarchive"))
+
+    @property
     def touched_image(self) -> str | None:
         """The image (ID or name) whose listing this event may have changed, if any."""
         if self.type == "image" and self.action in {"tag", "untag", "delete", "import", "load", "pull"}:

@@ -304,6 +304,11 @@ class ImagesScreen(Screen[None]):
         self.query_one(Cleanup).event_seen(message.event)
         if self._on_top(Where.USAGE):
             self._usage.request()
+        if message.event.names_no_image and self.engine.info.podman:
+            # Podman's commit and load events do not name the image (Docker sends its tag or load event
+            # besides): one list finds it.
+            self.load_images()
+            return
         ref = message.event.touched_image
         if ref is None:
             return
