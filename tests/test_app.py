@@ -13,6 +13,7 @@ from textual.worker import WorkerState
 
 from imgtui.engine import NONE, Engine
 from imgtui.sandbox.proxy import EngineProxy
+from imgtui.sandbox.seed import run_and_commit
 from imgtui.ui import commands
 from imgtui.ui.app import ImgtuiApp
 from imgtui.ui.screens.help import HelpScreen
@@ -50,6 +51,19 @@ def row_text(table: ItemTable, row: int) -> str:
     )
 
 
+@pytest.fixture
+def seed_dangling(api) -> None:  # type: ignore[no-untyped-def]
+    """The seeds' dangling image (demo/app's first build), made again the seeds' way when a test before
+    this one pruned the dangling images (test_removal and test_cleanup do, when they run first)."""
+    if any(not [n for n in row.get("RepoTags") or () if n != "<none>:<none>"] for row in api.images()):
+        return
+    for build in ("1", "2"):
+        write = ["sh", "-c", f"mkdir -p /app && echo 'version {build}' > /app/VERSION"]
+        run_and_commit(api, "busybox:latest", f"demo-app-rebuild-{build}", write, "demo/app", "rebuilt",
+                       message=f"build {build}", author="ci", remove=True)  # fmt: skip
+    api.remove_image("demo/app:rebuilt")
+
+
 async def move_to(pilot, table: ItemTable, wanted: Callable[[object], bool]) -> None:  # type: ignore[no-untyped-def]
     """Press j until the cursor is on the wanted row, as a user would."""
     table.focus()
@@ -61,7 +75,7 @@ async def move_to(pilot, table: ItemTable, wanted: Callable[[object], bool]) -> 
 
 
 async def test_panes_follow_each_other_down_to_the_commit_messages(
-    make_app, docker_host: str, store: str
+    make_app, docker_host: str, store: str, seed_dangling: None
 ) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -106,7 +120,9 @@ async def test_shared_id_is_marked_and_named(make_app, docker_host: str) -> None
         await wait_for(pilot, lambda: named in str(app.images.layer_table.border_title))
 
 
-async def test_dangling_images_show_as_none_with_their_layers(make_app, docker_host: str) -> None:
+async def test_dangling_images_show_as_none_with_their_layers(
+    make_app, docker_host: str, seed_dangling: None
+) -> None:
     app = make_app(docker_host)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: app.images.loaded)
