@@ -27,6 +27,7 @@ from imgtui.engine.models import (
     Layer,
     OutcomeLine,
     familiar,
+    full_id,
     parse_repository_tag,
     short_id,
 )
@@ -714,8 +715,21 @@ class Engine:
         """`docker system df -v` in one request; on the containerd store the image figures are imgtui's
         size model (an inspect and a history per image not seen before, kept by image ID)."""
         data = self._call("reading disk usage", self.df)
-        sizes = self.containerd_sizes if self.info.containerd else None
+        if self.info.podman:
+            data = {**data, "Images": self._podman_df_images(data.get("Images") or [])}
+        sizes = self.containerd_sizes if self.info.modelled_sizes else None
         return self._call("reading disk usage", usage.read_usage, data, sizes)
+
+    def _podman_df_images(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` has a row per name of an image, each naming only its tag (`["latest"]`),
+        its IDs without `sha256:`, and sizes that count a base image's layers as shared (its LayersSize is
+        0): one row per image, named from the image list; the figures are the size model's."""
+        names = {image.id: list(image.names) for image in self.list_images()}
+        merged: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            image_id = full_id(str(row.get("Id") or ""))
+            merged.setdefault(image_id, {**row, "Id": image_id, "RepoTags": names.get(image_id, [])})
+        return list(merged.values())
 
     def plan_usage_prune(self, kind: usage.Kind, until: int = 0) -> usage.UsagePrunePlan:
         return usage.plan_usage_prune(self.read_usage(), kind, until)
