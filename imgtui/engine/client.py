@@ -93,6 +93,15 @@ def product(headers: Any) -> str:
     return "Podman" if headers.get("Libpod-API-Version") or server.startswith("Libpod") else "Docker"
 
 
+def _identity(info: dict[str, Any], made_by: str) -> str:
+    """What tells one engine from another whatever its address: /info's ID, Name and DockerRootDir. Podman
+    (4.3) makes a new random ID for every /info, so its identity is the host's name and its storage root."""
+    keys = ("Name", "DockerRootDir") if made_by == "Podman" else ("ID", "Name", "DockerRootDir")
+    if not info.get(keys[0] if made_by != "Podman" else "DockerRootDir"):
+        return ""
+    return " ".join(str(info.get(k) or "") for k in keys)
+
+
 class EngineError(Exception):
     """An engine failure, worded for the user."""
 
@@ -307,9 +316,7 @@ class Engine:
             store=image_store(data),
             server_api=server_api,
             product=made_by,
-            identity=" ".join(str(data.get(k) or "") for k in ("ID", "Name", "DockerRootDir"))
-            if data.get("ID")
-            else "",
+            identity=_identity(data, made_by),
         )
 
     def _ask(self, what: str, template: str, *names: str, **params: Any) -> Any:
