@@ -147,9 +147,10 @@ def test_force_says_podman_removes_the_containers_and_does_so(runtime: Path) -> 
 def test_podmans_answers_are_read_the_way_docker_gives_them() -> None:
     """Podman's own forms of what Docker says (measured on Podman 4.3.1), read into Docker's: an image
     event's ID without `sha256:` (a container's ID is left alone), the events that name no image, a load's
-    one line for all its names, and a search it could not make over plain HTTP (one sentence)."""
+    one line for all its names, and a search, push, pull or login it could not make over plain HTTP (one
+    sentence)."""
     from imgtui.engine.models import EngineEvent
-    from imgtui.engine.transfer import _loaded_lines, podman_search_words
+    from imgtui.engine.transfer import _loaded_lines, podman_plain_http, podman_search_words
 
     hex_id = "af84a9daff7dee24bbf6019c090b75ee32b4bac64586e1db054f44732a3a9ed9"
     tagged = EngineEvent.from_raw({"Type": "image", "Action": "tag", "Actor": {"ID": hex_id}})
@@ -174,3 +175,12 @@ def test_podmans_answers_are_read_the_way_docker_gives_them() -> None:
         "its registries.conf lists that registry as insecure"
     )
     assert podman_search_words("ubuntu", "search failed: unauthorized") is None
+    pushed = (
+        "trying to reuse blob sha256:5745 at destination: pinging container registry 127.0.0.1:44067: Get "
+        '"https://127.0.0.1:44067/v2/": http: server gave HTTP response to HTTPS client'
+    )
+    assert podman_plain_http("push", "127.0.0.1:44067", pushed) == (
+        "push failed: 127.0.0.1:44067 answers plain HTTP, and Podman reaches a registry over HTTPS unless "
+        "its registries.conf lists that registry as insecure"
+    )
+    assert podman_plain_http("push", "127.0.0.1:44067", "unauthorized") == "unauthorized"

@@ -31,7 +31,7 @@ from imgtui.engine.models import (
     parse_repository_tag,
     short_id,
 )
-from imgtui.engine.reference import BadReference, validate
+from imgtui.engine.reference import BadReference, resolve_repository_name, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
 
@@ -782,6 +782,7 @@ class Engine:
     def pull(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
         lines, errors = self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
         if self.info.podman:
+            errors = self._podman_errors("pull", name, errors)
             if errors and not lines:  # Docker refuses the request; Podman says it in the stream
                 raise EngineError(f"pulling {name}: {errors[0]}")
             if not errors:
@@ -807,9 +808,17 @@ class Engine:
 
     def push(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
         lines, errors = self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
-        if self.info.podman and not errors:
-            lines.append(transfer.PODMAN_PUSH)
+        if self.info.podman:
+            errors = self._podman_errors("push", name, errors)
+            if not errors:
+                lines.append(transfer.PODMAN_PUSH)
         return lines, errors
+
+    @staticmethod
+    def _podman_errors(what: str, name: str, errors: list[str]) -> list[str]:
+        """A pull's or push's errors on Podman, a registry that serves plain HTTP said in one sentence."""
+        host = resolve_repository_name(name)[0] if errors else ""
+        return [transfer.podman_plain_http(what, host, error) for error in errors]
 
     def export(self, container: str, path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
         return self._transfer(
@@ -871,9 +880,15 @@ class Engine:
             raise transfer.TransferError(plainly) from exc
 
     def login(self, server: str, username: str, password: str) -> str:
-        where = self._transfer(
-            f"logging in to {server}", credentials.login, self.api, server, username, password
-        )
+        try:
+            where = self._transfer(
+                f"logging in to {server}", credentials.login, self.api, server, username, password
+            )
+        except credentials.LoginError as exc:
+            plainly = transfer.podman_plain_http("login", server, str(exc)) if self.info.podman else str(exc)
+            if plainly == str(exc):
+                raise
+            raise credentials.LoginError(plainly) from None
         self._reload_credentials()
         return str(where)
 

@@ -217,6 +217,17 @@ def podman_search_words(term: str, error: str) -> str | None:
     )
 
 
+def podman_plain_http(what: str, host: str, error: str) -> str:
+    """A push's, pull's or login's error on Podman in one sentence when the registry serves plain HTTP (as
+    podman_search_words), else the error as it is."""
+    if not any(words in error for words in PLAIN_HTTP):
+        return error
+    return (
+        f"{what} failed: {host} answers plain HTTP, and Podman reaches a registry over HTTPS unless its "
+        "registries.conf lists that registry as insecure"
+    )
+
+
 PODMAN_PUSH = "Podman reports no progress layer by layer for a push, only the digest when it is done"
 """The line a push on Podman ends with (Podman 4.3's push stream has no layer lines)."""
 
