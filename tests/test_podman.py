@@ -179,8 +179,8 @@ def test_podmans_answers_are_read_the_way_docker_gives_them() -> None:
         "trying to reuse blob sha256:5745 at destination: pinging container registry 127.0.0.1:44067: Get "
         '"https://127.0.0.1:44067/v2/": http: server gave HTTP response to HTTPS client'
     )
-    assert podman_plain_http("push", "127.0.0.1:44067", pushed) == (
-        "push failed: 127.0.0.1:44067 answers plain HTTP, and Podman reaches a registry over HTTPS unless "
-        "its registries.conf lists that registry as insecure"
+    assert podman_plain_http("push 127.0.0.1:44067/x:1", "127.0.0.1:44067", pushed) == (
+        "push 127.0.0.1:44067/x:1 failed: 127.0.0.1:44067 answers plain HTTP, and Podman reaches a registry "
+        "over HTTPS unless its registries.conf lists that registry as insecure"
     )
     assert podman_plain_http("push", "127.0.0.1:44067", "unauthorized") == "unauthorized"

@@ -818,7 +818,7 @@ class Engine:
     def _podman_errors(what: str, name: str, errors: list[str]) -> list[str]:
         """A pull's or push's errors on Podman, a registry that serves plain HTTP said in one sentence."""
         host = resolve_repository_name(name)[0] if errors else ""
-        return [transfer.podman_plain_http(what, host, error) for error in errors]
+        return [transfer.podman_plain_http(f"{what} {name}", host, error) for error in errors]
 
     def export(self, container: str, path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
         return self._transfer(
@@ -885,8 +885,11 @@ class Engine:
                 f"logging in to {server}", credentials.login, self.api, server, username, password
             )
         except credentials.LoginError as exc:
-            plainly = transfer.podman_plain_http("login", server, str(exc)) if self.info.podman else str(exc)
-            if plainly == str(exc):
+            said = str(exc)
+            plainly = (
+                transfer.podman_plain_http(f"login to {server}", server, said) if self.info.podman else said
+            )
+            if plainly == said:
                 raise
             raise credentials.LoginError(plainly) from None
         self._reload_credentials()

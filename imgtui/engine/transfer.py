@@ -219,7 +219,7 @@ def podman_search_words(term: str, error: str) -> str | None:
 
 def podman_plain_http(what: str, host: str, error: str) -> str:
     """A push's, pull's or login's error on Podman in one sentence when the registry serves plain HTTP (as
-    podman_search_words), else the error as it is."""
+    podman_search_words), else the error as it is. `what`: `push NAME`, `login to HOST`."""
     if not any(words in error for words in PLAIN_HTTP):
         return error
     return (
