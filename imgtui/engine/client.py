@@ -723,9 +723,32 @@ class Engine:
         size model (an inspect and a history per image not seen before, kept by image ID)."""
         data = self._call("reading disk usage", self.df)
         if self.info.podman:
-            data = {**data, "Images": self._podman_df_images(data.get("Images") or [])}
+            data = {**data, "Images": self._podman_df_images(data.get("Images") or []),
+                    "Containers": self._podman_df_containers(data.get("Containers") or []),
+                    "Volumes": self._podman_df_volumes(data.get("Volumes") or [])}  # fmt: skip
         sizes = self.containerd_sizes if self.info.modelled_sizes else None
         return self._call("reading disk usage", usage.read_usage, data, sizes)
+
+    def _podman_df_containers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` gives a container no mounts (so a volume would show no users), its image
+        as an ID and its state as its status: those come from the container list, the sizes from df."""
+        if not rows:
+            return rows
+        listed = {row["Id"]: row for row in self._call("listing containers", self.api.containers, all=True)}
+        keys = ("Names", "Image", "ImageID", "State", "Status", "Mounts")
+        return [{**row, **{k: listed[row["Id"]][k] for k in keys if k in listed.get(row["Id"], {})}}
+                for row in rows]  # fmt: skip
+
+    def _podman_df_volumes(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` gives a volume no driver and no creation time: those come from the
+        volume list."""
+        if not rows:
+            return rows
+        answer = self._call("listing volumes", self.api.volumes) or {}
+        listed = {str(v.get("Name")): v for v in answer.get("Volumes") or []}
+        keys = ("Driver", "CreatedAt")
+        return [{**row, **{k: listed[row["Name"]][k] for k in keys if listed.get(row["Name"], {}).get(k)}}
+                for row in rows]  # fmt: skip
 
     def _podman_df_images(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Podman's `/system/df` has a row per name of an image, each naming only its tag (`["latest"]`),

@@ -284,7 +284,7 @@ class Container:
         return cls(
             id=row["Id"],
             name=names[0].lstrip("/"),
-            image=row.get("Image", ""),
+            image=familiar(row.get("Image", "")),  # Podman's `docker.io/library/busybox:latest`
             image_id=full_id(row.get("ImageID", "")),
             command=row.get("Command", ""),
             created=_timestamp(row.get("Created")),
