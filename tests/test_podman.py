@@ -160,6 +160,8 @@ def test_podmans_answers_are_read_the_way_docker_gives_them() -> None:
     commit = EngineEvent.from_raw({"Type": "container", "Action": "commit", "Actor": {"ID": hex_id}})
     loaded = EngineEvent.from_raw({"Type": "image", "Action": "loadfromarchive", "Actor": {"ID": ""}})
     assert commit.names_no_image and loaded.names_no_image and loaded.touched_image is None
+    pulled = {"Type": "image", "Action": "pull", "Actor": {"ID": "", "Attributes": {"name": "r:5/a:1"}}}
+    assert EngineEvent.from_raw(pulled).touched_image == "r:5/a:1", "Podman names a pull in its attributes"
     assert _loaded_lines("Loaded image: docker.io/arch/one:1,docker.io/library/two:2") == [
         "Loaded image: arch/one:1",
         "Loaded image: two:2",

@@ -232,13 +232,16 @@ class EngineEvent:
     def from_raw(cls, raw: dict[str, Any]) -> EngineEvent:
         actor = raw.get("Actor") or {}
         kind = raw.get("Type", "")
+        attributes = dict(actor.get("Attributes") or {})
         actor_id = actor.get("ID") or raw.get("id", "")
+        if not actor_id and kind == "image":  # Podman's pull event names the image only in its attributes
+            actor_id = str(attributes.get("name") or "")
         return cls(
             type=kind,
             action=raw.get("Action", raw.get("status", "")),
             # An image's ID as Docker writes it: Podman's image events leave out `sha256:`.
             actor_id=full_id(actor_id) if kind == "image" else actor_id,
-            attributes=dict(actor.get("Attributes") or {}),
+            attributes=attributes,
             time=float(raw.get("timeNano", 0)) / 1e9 or float(raw.get("time", 0)),
         )
 
@@ -253,7 +256,7 @@ class EngineEvent:
     def touched_image(self) -> str | None:
         """The image (ID or name) whose listing this event may have changed, if any."""
         if self.type == "image" and self.action in {"tag", "untag", "delete", "import", "load", "pull"}:
-            return self.actor_id
+            return self.actor_id or None
         return None
 
 
