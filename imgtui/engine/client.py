@@ -734,7 +734,11 @@ class Engine:
         as an ID and its state as its status: those come from the container list, the sizes from df."""
         if not rows:
             return rows
-        listed = {row["Id"]: row for row in self._call("listing containers", self.api.containers, all=True)}
+        if self._quick_first:  # what docker-py's containers(all=True) asks, without importing it
+            rows_listed = self._ask("listing containers", "/containers/json", all=1)
+        else:
+            rows_listed = self._call("listing containers", self.api.containers, all=True)
+        listed = {row["Id"]: row for row in rows_listed or []}
         keys = ("Names", "Image", "ImageID", "State", "Status", "Mounts")
         return [{**row, **{k: listed[row["Id"]][k] for k in keys if k in listed.get(row["Id"], {})}}
                 for row in rows]  # fmt: skip
@@ -744,7 +748,10 @@ class Engine:
         volume list."""
         if not rows:
             return rows
-        answer = self._call("listing volumes", self.api.volumes) or {}
+        if self._quick_first:
+            answer = self._ask("listing volumes", "/volumes") or {}
+        else:
+            answer = self._call("listing volumes", self.api.volumes) or {}
         listed = {str(v.get("Name")): v for v in answer.get("Volumes") or []}
         keys = ("Driver", "CreatedAt")
         return [{**row, **{k: listed[row["Name"]][k] for k in keys if listed.get(row["Name"], {}).get(k)}}
