@@ -147,10 +147,24 @@ SMALL_FILE_SNAPSHOT = 8192
 the disk its snapshot uses, two 4 KiB blocks on ext4 (measured on dockerd 26.1)."""
 
 
-PODMAN_LAYERS = {12: 6656, 13: 2048}
-"""What Podman's history gives as the size of the seeds' layers (12 and 13 bytes in one file): the size of
-the layer's diff as a tar (512-byte headers and blocks, 1 KiB of end), the first commit on busybox with
-the files Podman's runtime wrote into the container besides (measured on Podman 4.3.1, overlay)."""
+PODMAN_FIRST_COMMIT = 6656
+"""A first commit on busybox, on Podman, of one file of up to 512 bytes: the file and the runtime's files
+(PODMAN_RUNTIME_FILES) as a tar."""
+PODMAN_LAYERS = {3: PODMAN_FIRST_COMMIT, 12: PODMAN_FIRST_COMMIT, 13: 2048}
+"""What Podman's history gives as the size of the layers the tests commit (3, 12 and 13 bytes in one file):
+the size of the layer's diff as a tar (512-byte headers and blocks, 1 KiB of end); a first commit on busybox
+(3 and 12 bytes) holds the files Podman's runtime wrote into the container besides (measured on Podman
+4.3.1, overlay)."""
+
+
+PODMAN_COMMAND = "/bin/sh"
+"""What Podman's commit writes as a layer's command in the history, whatever the container ran (buildah's
+default: the shell; the layer's comment says `FROM` the image it was made on). Measured on Podman 4.3.1."""
+
+
+PODMAN_RUNTIME_FILES = {"/etc/hostname": 0, "/etc/hosts": 0, "/run/.containerenv": 0}
+"""The empty files Podman's runtime writes into a container made from an image without them (busybox): its
+commit's layer holds them besides what the command wrote (Podman 4.3.1)."""
 
 
 def layer_size(store: str, content: int) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,21 @@ def test_only_content_addressed_members_are_remembered(tmp_path: Path) -> None:
     assert cache.known("0/layer.tar") is None
     assert cache.known("2" * 64 + "/layer.tar") is not None
     assert cache.known("blobs/sha256/" + "1" * 64) is not None, "an uncompressed blob: digest = diff ID"
+
+
+def test_enter_on_a_history_row_opens_the_layer_it_made_when_commands_repeat() -> None:
+    """Podman's commits all have the command `/bin/sh`, and a Dockerfile may run one command twice: the
+    row is matched with the layer by how many rows below it have the same command (the history table is
+    newest first), not with the first layer of that command."""
+    from imgtui.engine.models import MISSING, Layer, same_below
+
+    layers = [read_layer(layer((f"f{n}", b"x" * n)), f"sha256:{n}") for n in range(4)]
+    result = analyze("podman:1", layers, ["ADD base", "/bin/sh", "/bin/sh", "/bin/sh"])
+    assert [result.layer_of("/bin/sh", older) for older in (0, 1, 2)] == [1, 2, 3]
+    assert result.layer_of("/bin/sh", 7) == 3 and result.layer_of("ADD base") == 0
+    assert result.layer_of('CMD ["sh"]') == 3, "a row that made no layer opens the top one"
+    when = datetime.now(timezone.utc)
+    rows = [Layer(MISSING, when, command, 0, "") for command in ("/bin/sh", "/bin/sh", "/bin/sh", "ADD base")]
+    assert [same_below(rows, row) for row in rows] == [2, 1, 0, 0]
+    assert result.layer_of(rows[1].created_by, same_below(rows, rows[1])) == 2
+    assert same_below(rows, None) == 0

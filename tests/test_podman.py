@@ -142,3 +142,47 @@ def test_force_says_podman_removes_the_containers_and_does_so(runtime: Path) -> 
     finally:
         engine.close()
         api.close()
+
+
+def test_podmans_answers_are_read_the_way_docker_gives_them() -> None:
+    """Podman's own forms of what Docker says (measured on Podman 4.3.1), read into Docker's: an image
+    event's ID without `sha256:` (a container's ID is left alone), the events that name no image, a load's
+    one line for all its names, and a search, push, pull or login it could not make over plain HTTP (one
+    sentence)."""
+    from imgtui.engine.models import EngineEvent
+    from imgtui.engine.transfer import _loaded_lines, podman_plain_http, podman_search_words
+
+    hex_id = "af84a9daff7dee24bbf6019c090b75ee32b4bac64586e1db054f44732a3a9ed9"
+    tagged = EngineEvent.from_raw({"Type": "image", "Action": "tag", "Actor": {"ID": hex_id}})
+    assert tagged.touched_image == f"sha256:{hex_id}" and not tagged.names_no_image
+    started = EngineEvent.from_raw({"Type": "container", "Action": "start", "Actor": {"ID": hex_id}})
+    assert started.actor_id == hex_id
+    commit = EngineEvent.from_raw({"Type": "container", "Action": "commit", "Actor": {"ID": hex_id}})
+    loaded = EngineEvent.from_raw({"Type": "image", "Action": "loadfromarchive", "Actor": {"ID": ""}})
+    assert commit.names_no_image and loaded.names_no_image and loaded.touched_image is None
+    pulled = {"Type": "image", "Action": "pull", "Actor": {"ID": "", "Attributes": {"name": "r:5/a:1"}}}
+    assert EngineEvent.from_raw(pulled).touched_image == "r:5/a:1", "Podman names a pull in its attributes"
+    assert _loaded_lines("Loaded image: docker.io/arch/one:1,docker.io/library/two:2") == [
+        "Loaded image: arch/one:1",
+        "Loaded image: two:2",
+    ]
+    assert _loaded_lines("Loaded image: arch/one:1") == ["Loaded image: arch/one:1"], "Docker's, as it is"
+    said = (
+        'search failed: 1 error occurred:\n\t* couldn\'t search registry "127.0.0.1:39071": pinging '
+        'container registry 127.0.0.1:39071: Get "https://127.0.0.1:39071/v2/": tls: first record does not '
+        "look like a TLS handshake"
+    )
+    assert podman_search_words("127.0.0.1:39071/ubuntu", said) == (
+        "search failed: 127.0.0.1:39071 answers plain HTTP, and Podman searches a registry over HTTPS unless "
+        "its registries.conf lists that registry as insecure"
+    )
+    assert podman_search_words("ubuntu", "search failed: unauthorized") is None
+    pushed = (
+        "trying to reuse blob sha256:5745 at destination: pinging container registry 127.0.0.1:44067: Get "
+        '"https://127.0.0.1:44067/v2/": http: server gave HTTP response to HTTPS client'
+    )
+    assert podman_plain_http("push 127.0.0.1:44067/x:1", "127.0.0.1:44067", pushed) == (
+        "push 127.0.0.1:44067/x:1 failed: 127.0.0.1:44067 answers plain HTTP, and Podman reaches a registry "
+        "over HTTPS unless its registries.conf lists that registry as insecure"
+    )
+    assert podman_plain_http("push", "127.0.0.1:44067", "unauthorized") == "unauthorized"

@@ -20,8 +20,19 @@ from imgtui.engine.connection import Endpoint, resolve_endpoint
 from imgtui.engine.contexts import ContextError
 from imgtui.engine.errors import engine_words
 from imgtui.engine.lazy import lazy
-from imgtui.engine.models import Container, EngineEvent, EngineInfo, Image, Layer, OutcomeLine
-from imgtui.engine.reference import BadReference, validate
+from imgtui.engine.models import (
+    Container,
+    EngineEvent,
+    EngineInfo,
+    Image,
+    Layer,
+    OutcomeLine,
+    familiar,
+    full_id,
+    parse_repository_tag,
+    short_id,
+)
+from imgtui.engine.reference import BadReference, resolve_repository_name, validate
 from imgtui.engine.removal import Action, Mode, PrunePlan, RemovalPlan
 from imgtui.engine.sizes import ContainerdSizes, ImageParts
 
@@ -52,6 +63,10 @@ def _older(a: str, b: str) -> bool:
     return tuple(int(p) for p in a.split(".")) < tuple(int(p) for p in b.split("."))
 
 
+PODMAN_COMMIT_COMMENT = "FROM "
+"""How Podman's commit starts a history row's comment (`FROM docker.io/library/busybox:latest`): buildah's
+words, not the commit message (Podman 4.3)."""
+
 _E = TypeVar("_E", bound=BaseException)
 
 
@@ -77,6 +92,15 @@ def product(headers: Any) -> str:
     header and sends `Libpod-API-Version`), else `Docker`."""
     server = str(headers.get("Server") or "")
     return "Podman" if headers.get("Libpod-API-Version") or server.startswith("Libpod") else "Docker"
+
+
+def _identity(info: dict[str, Any], made_by: str) -> str:
+    """What tells one engine from another whatever its address: /info's ID, Name and DockerRootDir. Podman
+    (4.3) makes a new random ID for every /info, so its identity is the host's name and its storage root."""
+    keys = ("Name", "DockerRootDir") if made_by == "Podman" else ("ID", "Name", "DockerRootDir")
+    if not info.get(keys[0] if made_by != "Podman" else "DockerRootDir"):
+        return ""
+    return " ".join(str(info.get(k) or "") for k in keys)
 
 
 class EngineError(Exception):
@@ -215,6 +239,9 @@ class Engine:
         self._inflight: dict[str, threading.Event] = {}
         self._df_lock = threading.Lock()
         self._parts: dict[str, ImageParts] = {}
+        self._inspects: dict[str, dict[str, Any] | None] = {}
+        """Podman: what _podman_inspect read of each image, by image ID (None: gone)."""
+        self._inspecting: dict[str, threading.Event] = {}
 
     @classmethod
     def connect(cls, host: str | None = None, timeout: float = 30.0, context: str | None = None) -> Engine:
@@ -290,9 +317,7 @@ class Engine:
             store=image_store(data),
             server_api=server_api,
             product=made_by,
-            identity=" ".join(str(data.get(k) or "") for k in ("ID", "Name", "DockerRootDir"))
-            if data.get("ID")
-            else "",
+            identity=_identity(data, made_by),
         )
 
     def _ask(self, what: str, template: str, *names: str, **params: Any) -> Any:
@@ -414,6 +439,12 @@ class Engine:
             else:
                 rows = self._call(what, self.api.history, image_id)
             layers = tuple(Layer.from_history(row) for row in rows)
+            if self.info.podman:
+                if layers and layers[0].id != image_id:
+                    # Podman names a row by an image with that top layer: for images that share it (the
+                    # same files, another config), not always this one, whose own row the top one is.
+                    layers = (dataclasses.replace(layers[0], id=image_id), *layers[1:])
+                layers = tuple(self._podman_message(layer) for layer in layers)
             with self._history_lock:
                 self._history[image_id] = layers
             return layers
@@ -426,6 +457,62 @@ class Engine:
                 with self._history_lock:
                     self._inflight.pop(image_id, None)
                 pending.set()
+
+    def _podman_message(self, layer: Layer) -> Layer:
+        """Podman's commit writes its own words in the history (comment `FROM BASE`, command `/bin/sh`) and
+        the commit message only in the committed image's `Comment`: that message, from the inspect of the
+        image the row names (_podman_inspect), is the row's comment, as Docker's history has it. A row
+        whose image is gone, or that has no message, keeps Podman's words."""
+        if not layer.comment.startswith(PODMAN_COMMIT_COMMENT) or not layer.id.startswith("sha256:"):
+            return layer
+        try:
+            data = self._podman_inspect(layer.id)
+        except EngineUnavailable:
+            raise
+        except EngineError:
+            return layer  # a failed inspect: Podman's words stay, and the layers are shown
+        message = str((data or {}).get("Comment") or "").strip()
+        return dataclasses.replace(layer, comment=message) if message else layer
+
+    def _podman_inspect(self, image_id: str) -> dict[str, Any] | None:
+        """Podman: what imgtui reads of an image's inspect (its layers, size and commit message), asked
+        once per image ID whoever asks first (a history's messages or the size model; one in flight is
+        waited for) and kept, since an image never changes; None if the image is gone."""
+        with self._history_lock:
+            if image_id in self._inspects:
+                return self._inspects[image_id]
+            pending = self._inspecting.get(image_id)
+            mine = pending is None
+            if mine:
+                pending = self._inspecting[image_id] = threading.Event()
+        assert pending is not None
+        if not mine:
+            pending.wait()
+            with self._history_lock:
+                if image_id in self._inspects:
+                    return self._inspects[image_id]
+            return self._podman_inspect(image_id)  # the other asker failed: ask again
+        what = f"inspecting {image_id[7:19]}"
+        try:
+            try:
+                if self._quick_first:
+                    data = self._ask(what, "/images/{}/json", image_id)
+                else:
+                    data = self._call(what, self.api.inspect_image, image_id)
+            except (unixhttp.Refused, docker.errors.NotFound):
+                data = None  # removed since
+            kept = None if data is None else {
+                "RootFS": {"Layers": list((data.get("RootFS") or {}).get("Layers") or [])},
+                "Size": data.get("Size"),
+                "Comment": data.get("Comment"),
+            }  # fmt: skip
+            with self._history_lock:
+                self._inspects[image_id] = kept
+            return kept
+        finally:
+            with self._history_lock:
+                self._inspecting.pop(image_id, None)
+            pending.set()
 
     def df(self) -> dict[str, Any]:
         """`/system/df`, one at a time: the engine refuses a second one while one runs (someone else's
@@ -474,10 +561,16 @@ class Engine:
 
             def read(image_id: str) -> ImageParts | None:
                 try:
-                    inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
                     if podman:  # no content store: its Size is the layers' sum again
-                        inspect = {**inspect, "Size": 0}
+                        read = self._podman_inspect(image_id)
+                        if read is None:
+                            return None
+                        inspect = {**read, "Size": 0}
+                    else:
+                        inspect = self._call(f"inspecting {image_id[7:19]}", self.api.inspect_image, image_id)
                     sizes = [layer.size for layer in self.history(image_id)]
+                except EngineUnavailable:
+                    raise  # the engine is away, not the image: no figure rather than a wrong one
                 except (docker.errors.NotFound, EngineError):
                     return None  # gone meanwhile: it takes nothing
                 return ImageParts.read(image_id, inspect, ({"Size": size} for size in sizes))
@@ -630,8 +723,51 @@ class Engine:
         """`docker system df -v` in one request; on the containerd store the image figures are imgtui's
         size model (an inspect and a history per image not seen before, kept by image ID)."""
         data = self._call("reading disk usage", self.df)
-        sizes = self.containerd_sizes if self.info.containerd else None
+        if self.info.podman:
+            data = {**data, "Images": self._podman_df_images(data.get("Images") or []),
+                    "Containers": self._podman_df_containers(data.get("Containers") or []),
+                    "Volumes": self._podman_df_volumes(data.get("Volumes") or [])}  # fmt: skip
+        sizes = self.containerd_sizes if self.info.modelled_sizes else None
         return self._call("reading disk usage", usage.read_usage, data, sizes)
+
+    def _podman_df_containers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` gives a container no mounts (so a volume would show no users), its image
+        as an ID and its state as its status: those come from the container list, the sizes from df."""
+        if not rows:
+            return rows
+        if self._quick_first:  # what docker-py's containers(all=True) asks, without importing it
+            rows_listed = self._ask("listing containers", "/containers/json", all=1)
+        else:
+            rows_listed = self._call("listing containers", self.api.containers, all=True)
+        listed = {row["Id"]: row for row in rows_listed or []}
+        keys = ("Names", "Image", "ImageID", "State", "Status", "Mounts")
+        return [{**row, **{k: listed[row["Id"]][k] for k in keys if k in listed.get(row["Id"], {})}}
+                for row in rows]  # fmt: skip
+
+    def _podman_df_volumes(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` gives a volume no driver and no creation time: those come from the
+        volume list."""
+        if not rows:
+            return rows
+        if self._quick_first:
+            answer = self._ask("listing volumes", "/volumes") or {}
+        else:
+            answer = self._call("listing volumes", self.api.volumes) or {}
+        listed = {str(v.get("Name")): v for v in answer.get("Volumes") or []}
+        keys = ("Driver", "CreatedAt")
+        return [{**row, **{k: listed[row["Name"]][k] for k in keys if listed.get(row["Name"], {}).get(k)}}
+                for row in rows]  # fmt: skip
+
+    def _podman_df_images(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Podman's `/system/df` has a row per name of an image, each naming only its tag (`["latest"]`),
+        its IDs without `sha256:`, and sizes that count a base image's layers as shared (its LayersSize is
+        0): one row per image, named from the image list; the figures are the size model's."""
+        names = {image.id: list(image.names) for image in self.list_images()}
+        merged: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            image_id = full_id(str(row.get("Id") or ""))
+            merged.setdefault(image_id, {**row, "Id": image_id, "RepoTags": names.get(image_id, [])})
+        return list(merged.values())
 
     def plan_usage_prune(self, kind: usage.Kind, until: int = 0) -> usage.UsagePrunePlan:
         return usage.plan_usage_prune(self.read_usage(), kind, until)
@@ -689,10 +825,45 @@ class Engine:
         return self._transfer("loading", transfer.load, self._long(), path, report, stop)
 
     def pull(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
-        return self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
+        lines, errors = self._transfer(f"pulling {name}", transfer.pull, self._long(), name, report, stop)
+        if self.info.podman:
+            errors = self._podman_errors("pull", name, errors)
+            if errors and not lines:  # Docker refuses the request; Podman says it in the stream
+                raise EngineError(f"pulling {name}: {errors[0]}")
+            if not errors:
+                lines = self._podman_pulled(name, lines)
+        return lines, errors
+
+    def _podman_pulled(self, name: str, lines: list[str]) -> list[str]:
+        """Podman's pull lists the image's config among its layers (by the image's short ID, `Download
+        complete`) and ends without the `Digest:` line Docker writes: the config's line goes, and the
+        digest is read from the image (its RepoDigests for the pulled repository)."""
+        try:
+            data = self._call(f"inspecting {name}", self.api.inspect_image, name)
+        except (docker.errors.NotFound, EngineError):
+            return lines
+        config = short_id(str(data.get("Id") or ""))
+        kept = [line for line in lines if not (config and line.startswith(f"{config}: "))]
+        repository = familiar(parse_repository_tag(name)[0])
+        digests = [found for repo, _, found in (d.partition("@") for d in data.get("RepoDigests") or ())
+                   if familiar(repo) == repository]  # fmt: skip
+        if digests and not any(line.startswith("Digest: ") for line in kept):
+            kept.append(f"Digest: {digests[0]}")
+        return kept
 
     def push(self, name: str, report: transfer.Report, stop: transfer.Stop) -> tuple[list[str], list[str]]:
-        return self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
+        lines, errors = self._transfer(f"pushing {name}", transfer.push, self._long(), name, report, stop)
+        if self.info.podman:
+            errors = self._podman_errors("push", name, errors)
+            if not errors:
+                lines.append(transfer.PODMAN_PUSH)
+        return lines, errors
+
+    @staticmethod
+    def _podman_errors(what: str, name: str, errors: list[str]) -> list[str]:
+        """A pull's or push's errors on Podman, a registry that serves plain HTTP said in one sentence."""
+        host = resolve_repository_name(name)[0] if errors else ""
+        return [transfer.podman_plain_http(f"{what} {name}", host, error) for error in errors]
 
     def export(self, container: str, path: Path, report: transfer.Report, stop: transfer.Stop) -> int:
         return self._transfer(
@@ -745,12 +916,27 @@ class Engine:
             raise EngineError(f"reading {name}: {describe(exc)}") from exc
 
     def search(self, term: str) -> list[transfer.SearchResult]:
-        return self._transfer(f"searching {term}", transfer.search, self.api, term)
+        try:
+            return self._transfer(f"searching {term}", transfer.search, self.api, term)
+        except transfer.TransferError as exc:
+            plainly = transfer.podman_search_words(term, str(exc)) if self.info.podman else None
+            if plainly is None:
+                raise
+            raise transfer.TransferError(plainly) from exc
 
     def login(self, server: str, username: str, password: str) -> str:
-        where = self._transfer(
-            f"logging in to {server}", credentials.login, self.api, server, username, password
-        )
+        try:
+            where = self._transfer(
+                f"logging in to {server}", credentials.login, self.api, server, username, password
+            )
+        except credentials.LoginError as exc:
+            said = str(exc)
+            plainly = (
+                transfer.podman_plain_http(f"login to {server}", server, said) if self.info.podman else said
+            )
+            if plainly == said:
+                raise
+            raise credentials.LoginError(plainly) from None
         self._reload_credentials()
         return str(where)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from imgtui.record import record
 
@@ -48,6 +49,11 @@ def split_name(name: str) -> tuple[str, str]:
     """`registry:5000/ns/app:1.0` -> (`registry:5000/ns/app`, `1.0`); a name without tag gets `latest`."""
     repo, tag = parse_repository_tag(name)
     return repo, tag or "latest"
+
+
+def _history_id(value: Any) -> str:
+    """A history row's image ID with `sha256:` (Podman leaves it out), or MISSING."""
+    return full_id(str(value)) if value and value != MISSING else MISSING
 
 
 def _timestamp(value: Any) -> datetime:
@@ -164,7 +170,7 @@ class Layer:
     @classmethod
     def from_history(cls, row: dict[str, Any]) -> Layer:
         return cls(
-            id=row.get("Id") or MISSING,
+            id=_history_id(row.get("Id")),
             created=_timestamp(row.get("Created")),
             created_by=(row.get("CreatedBy") or "").strip(),
             size=int(row.get("Size") or 0),
@@ -225,19 +231,32 @@ class EngineEvent:
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> EngineEvent:
         actor = raw.get("Actor") or {}
+        kind = raw.get("Type", "")
+        attributes = dict(actor.get("Attributes") or {})
+        actor_id = actor.get("ID") or raw.get("id", "")
+        if not actor_id and kind == "image":  # Podman's pull event names the image only in its attributes
+            actor_id = str(attributes.get("name") or "")
         return cls(
-            type=raw.get("Type", ""),
+            type=kind,
             action=raw.get("Action", raw.get("status", "")),
-            actor_id=actor.get("ID") or raw.get("id", ""),
-            attributes=dict(actor.get("Attributes") or {}),
+            # An image's ID as Docker writes it: Podman's image events leave out `sha256:`.
+            actor_id=full_id(actor_id) if kind == "image" else actor_id,
+            attributes=attributes,
             time=float(raw.get("timeNano", 0)) / 1e9 or float(raw.get("time", 0)),
         )
+
+    @property
+    def names_no_image(self) -> bool:
+        """Podman's events of a change to the list that do not say which image: a container's commit (the
+        only event of it: Docker sends the new image's `tag` event besides) and a load (`loadfromarchive`,
+        with no ID: Docker sends `load` with the image's)."""
+        return (self.type, self.action) in (("container", "commit"), ("image", "loadfromarchive"))
 
     @property
     def touched_image(self) -> str | None:
         """The image (ID or name) whose listing this event may have changed, if any."""
         if self.type == "image" and self.action in {"tag", "untag", "delete", "import", "load", "pull"}:
-            return self.actor_id
+            return self.actor_id or None
         return None
 
 
@@ -268,7 +287,7 @@ class Container:
         return cls(
             id=row["Id"],
             name=names[0].lstrip("/"),
-            image=row.get("Image", ""),
+            image=familiar(row.get("Image", "")),  # Podman's `docker.io/library/busybox:latest`
             image_id=full_id(row.get("ImageID", "")),
             command=row.get("Command", ""),
             created=_timestamp(row.get("Created")),
@@ -284,3 +303,16 @@ class OutcomeLine:
     kind: str
     """untagged, deleted, container, tagged, error, info, reclaimed"""
     text: str
+
+
+class _Row(Protocol):
+    @property
+    def created_by(self) -> str: ...
+
+
+def same_below(rows: Sequence[_Row], row: _Row | None) -> int:
+    """How many history rows below `row` (older: the newest is first) have its created-by."""
+    at = next((n for n, item in enumerate(rows) if item is row), None)
+    if row is None or at is None:
+        return 0
+    return sum(1 for item in rows[at + 1 :] if item.created_by == row.created_by)

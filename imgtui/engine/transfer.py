@@ -12,7 +12,7 @@ import humanize
 
 from imgtui.engine.errors import engine_words
 from imgtui.engine.lazy import lazy
-from imgtui.engine.models import full_id
+from imgtui.engine.models import familiar, full_id
 from imgtui.engine.reference import validate, validate_pull
 from imgtui.record import record
 
@@ -229,6 +229,38 @@ class SearchResult:
     automated: bool
 
 
+PLAIN_HTTP = ("first record does not look like a TLS handshake", "server gave HTTP response to HTTPS client")
+"""Go's words when a registry answered plain HTTP to an HTTPS request."""
+
+
+def podman_search_words(term: str, error: str) -> str | None:
+    """What to say when Podman could not search a registry that serves plain HTTP, or None for other
+    failures: Podman (4.3) speaks HTTPS to a registry unless its registries.conf lists that registry (host
+    and port) as insecure, and has no setting for a range of them, as Docker's --insecure-registry has."""
+    if not any(words in error for words in PLAIN_HTTP):
+        return None
+    host = term.strip().split("/", 1)[0]
+    return (
+        f"search failed: {host} answers plain HTTP, and Podman searches a registry over HTTPS unless its "
+        "registries.conf lists that registry as insecure"
+    )
+
+
+def podman_plain_http(what: str, host: str, error: str) -> str:
+    """A push's, pull's or login's error on Podman in one sentence when the registry serves plain HTTP (as
+    podman_search_words), else the error as it is. `what`: `push NAME`, `login to HOST`."""
+    if not any(words in error for words in PLAIN_HTTP):
+        return error
+    return (
+        f"{what} failed: {host} answers plain HTTP, and Podman reaches a registry over HTTPS unless its "
+        "registries.conf lists that registry as insecure"
+    )
+
+
+PODMAN_PUSH = "Podman reports no progress layer by layer for a push, only the digest when it is done"
+"""The line a push on Podman ends with (Podman 4.3's push stream has no layer lines)."""
+
+
 def search(api: docker.APIClient, term: str, limit: int = 50) -> list[SearchResult]:
     """`docker search TERM` through the engine (`/images/search`): Docker Hub, or the registry the term
     names."""
@@ -286,11 +318,21 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
                 if item.get("error"):
                     raise TransferError(f"the engine could not load {source.name}: {item['error']}")
                 text = str(item.get("stream") or item.get("status") or "").strip()
-                if text:
-                    lines.append(text)
+                lines += _loaded_lines(text) if text else []
     except docker.errors.APIError as exc:
         raise TransferError(f"the engine could not load {source.name}: {engine_words(exc)}") from exc
     return lines
+
+
+LOADED = "Loaded image: "
+
+
+def _loaded_lines(text: str) -> list[str]:
+    """The engine's closing line of a load, one line per name as Docker writes them: Podman says
+    `Loaded image: docker.io/x/one:1,docker.io/x/two:2`, Docker one `Loaded image: x/one:1` a name."""
+    if not text.startswith(LOADED):
+        return [text]
+    return [f"{LOADED}{familiar(name.strip())}" for name in text[len(LOADED) :].split(",") if name.strip()]
 
 
 def _stream(events: Any, what: str, report: Report, stop: Stop) -> tuple[list[str], list[str]]:

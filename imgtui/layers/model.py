@@ -167,12 +167,14 @@ class Analysis:
         """1 - wasted / size: the share of the layers' bytes the final image shows."""
         return 1.0 - self.wasted_bytes / self.size_bytes if self.size_bytes else 1.0
 
-    def layer_of(self, command: str) -> int:
+    def layer_of(self, command: str, older: int = 0) -> int:
         """The layer a history line (created-by) made, the top one when none matches: the history shows
-        empty-layer rows too, so rows and layers are matched by their command."""
+        empty-layer rows too, so rows and layers are matched by their command. `older`: how many rows
+        below this one have the same command; the same command made several layers (Podman's commits are
+        all `/bin/sh`, a Dockerfile may run one twice) and the row is the one above that many of them."""
         wanted = " ".join(command.split())
         found = [layer.index for layer in self.layers if wanted and " ".join(layer.command.split()) == wanted]
-        return found[0] if found else max(len(self.layers) - 1, 0)
+        return found[min(older, len(found) - 1)] if found else max(len(self.layers) - 1, 0)
 
     @property
     def user_wasted_ratio(self) -> float:

@@ -12,7 +12,7 @@ from textual import work
 from textual.message import Message
 
 from imgtui.engine import OutcomeLine, Tag
-from imgtui.engine.models import NONE, short_id
+from imgtui.engine.models import NONE, same_below, short_id
 from imgtui.engine.transfer import Progress
 from imgtui.ui.features import Feature
 from imgtui.ui.messages import Outcome
@@ -37,6 +37,8 @@ class Contents(Feature):
         command: str
         """The created-by of the layer the cursor was on: the view opens at it."""
         image_id: str
+        older: int = 0
+        """How many rows below it have the same created-by (Analysis.layer_of)."""
 
     @dataclass
     class Compared(Message):
@@ -65,17 +67,18 @@ class Contents(Feature):
             return
         layer = view.layer_table.current
         command = layer.created_by if layer is not None else ""
+        older = same_below(view.layer_table.items, layer)
         if self.last is not None and self.last[0] == tag.image.id and not self.last[1].failed:
-            self.post_message(self.Read(self.last[1], command, tag.image.id))
+            self.post_message(self.Read(self.last[1], command, tag.image.id, older))
             return
         stop = view.job_bar.begin(f"reading the layers of {tag.ref}")
         if stop is None:
             self.notify("A job is running; x cancels it", severity="warning")
             return
-        self.read(tag, command, stop)
+        self.read(tag, command, older, stop)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False, description="Reading layers")
-    def read(self, tag: Tag, command: str, stop: threading.Event) -> None:
+    def read(self, tag: Tag, command: str, older: int, stop: threading.Event) -> None:
         from imgtui.layers import Cancelled
         from imgtui.layers.cache import LayerCache
         from imgtui.layers.tree import Trees
@@ -89,7 +92,7 @@ class Contents(Feature):
             analysis = self.view.engine.analyze(tag.ref, report, stop.is_set, LayerCache())
             trees = Trees(analysis)
             try:  # the view opens with its tree built: one frame, not a "reading" frame and then the tree
-                trees.build("layer", analysis.layer_of(command))
+                trees.build("layer", analysis.layer_of(command, older))
             except Exception:
                 pass  # the view builds it again, and says what went wrong
         except Cancelled:
@@ -97,7 +100,7 @@ class Contents(Feature):
             return
         finally:
             self.post_message(self.Ended())
-        self.post_message(self.Read(trees, command, tag.image.id))
+        self.post_message(self.Read(trees, command, tag.image.id, older))
 
     # -- = : two images compared ----------------------------------------------------------------------
     def command_compare(self) -> None:
@@ -168,7 +171,8 @@ class Contents(Feature):
             self.last = (message.image_id, message.trees)
         engine, name = self.view.engine, message.image_id
         extract = from_archive_source(lambda: engine.save_stream(name), analysis.keys)
-        self.app.push_screen(ContentsScreen(self.last[1], analysis.layer_of(message.command), extract))
+        layer = analysis.layer_of(message.command, message.older)
+        self.app.push_screen(ContentsScreen(self.last[1], layer, extract))
 
 
 def _label(tag: Tag) -> str:

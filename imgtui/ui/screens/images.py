@@ -107,6 +107,8 @@ class ImagesScreen(Screen[None]):
         """A registry to open at once (`imgtui --registry`)."""
         self.catalog = Catalog()
         self.connected = True
+        self._disconnected_note = ""
+        """What the status line says while the engine is away (set when it goes)."""
         self.disk_used: int | None = None
         self.loaded = False
         self._stream: EventStream | None = None
@@ -302,6 +304,11 @@ class ImagesScreen(Screen[None]):
         self.query_one(Cleanup).event_seen(message.event)
         if self._on_top(Where.USAGE):
             self._usage.request()
+        if message.event.names_no_image and self.engine.info.podman:
+            # Podman's commit and load events do not name the image (Docker sends its tag or load event
+            # besides): one list finds it.
+            self.load_images()
+            return
         ref = message.event.touched_image
         if ref is None:
             return
@@ -334,9 +341,10 @@ class ImagesScreen(Screen[None]):
         was, self.connected = self.connected, message.connected
         self.status.set_class(not message.connected, "disconnected")
         if not message.connected:
-            self._update_status(
+            self._disconnected_note = (
                 f"disconnected: {message.detail}; retrying at least every {RECONNECT_EVERY:g} s"
             )
+            self._update_status()
             if was:
                 self.notify(message.detail, title="Engine disconnected", severity="error", timeout=6)
         else:
@@ -528,6 +536,8 @@ class ImagesScreen(Screen[None]):
         text = Text()
         text.append("● " if self.connected else "○ ", style="green" if self.connected else "bold")
         text.append(f"{self.engine_label}  │ ")
+        if note is None and not self.connected:
+            note = self._disconnected_note  # a worker's late answer (disk usage) does not hide it
         if note:
             text.append(f"{note}  │ ")
         elif self.loaded:

@@ -20,6 +20,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from imgtui.engine import OutcomeLine
+from imgtui.engine.models import same_below
 from imgtui.registry import AuthRequired, Registry, RegistryError, RemoteLayer, RemoteTag
 from imgtui.registry.operations import (
     DeletePlan,
@@ -332,10 +333,11 @@ class RegistryScreen(RetentionCommands, Screen[None]):
         reference = row.digest if row.parent else row.tag
         layer = self.layer_table.current
         self._status(f"reading the layers of {row.reference} …")
-        self.read_contents(row.repository, reference, layer.created_by if layer is not None else "")
+        older = same_below(self.layer_table.items, layer)
+        self.read_contents(row.repository, reference, layer.created_by if layer is not None else "", older)
 
     @work(thread=True, exclusive=True, group="registry-action", exit_on_error=False, description="Layers")
-    def read_contents(self, repository: str, reference: str, command: str) -> None:
+    def read_contents(self, repository: str, reference: str, command: str, older: int) -> None:
         from imgtui.layers.cache import LayerCache
         from imgtui.layers.sources import from_registry
 
@@ -345,15 +347,15 @@ class RegistryScreen(RetentionCommands, Screen[None]):
         analysis = from_registry(
             self.registry, repository, reference, LayerCache(), report, lambda: not self.is_attached
         )
-        self.app.call_from_thread(self._show_contents, analysis, command, repository)
+        self.app.call_from_thread(self._show_contents, analysis, command, older, repository)
 
-    def _show_contents(self, analysis: Analysis, command: str, repository: str) -> None:
+    def _show_contents(self, analysis: Analysis, command: str, older: int, repository: str) -> None:
         from imgtui.layers.files import from_registry_blobs
         from imgtui.ui.screens.contents import ContentsScreen
 
         self._status()
         extract = from_registry_blobs(self.registry, repository, analysis.keys)
-        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(command), extract))
+        self.app.push_screen(ContentsScreen(analysis, analysis.layer_of(command, older), extract))
 
     def chain_follow(self, pane: int) -> None:
         if pane == 0:
