@@ -4,7 +4,7 @@ progress stream). Every function blocks: call it from a thread worker, with `pro
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -306,6 +306,12 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
     """`docker load -i PATH`, streamed from disk; returns the engine's lines (`Loaded image: ...`). Asked
     quiet, as the docker CLI asks when its output is no terminal: the engine's own progress is not shown (the
     job bar counts the bytes sent), and its closing lines come all the same."""
+    return load_with(lambda pieces, size: api.load_image(pieces, quiet=True) or [], path, report, stop)
+
+
+def load_with(send: Callable[[Iterator[bytes], int], Iterable[Any]], path: str, report: Report,
+              stop: Stop) -> list[str]:  # fmt: skip
+    """`load`, through `send(pieces, size)`, which posts the archive and gives the engine's answers."""
     source = Path(path).expanduser()
     if not source.is_file():
         raise TransferError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
@@ -313,7 +319,7 @@ def load(api: docker.APIClient, path: str, report: Report, stop: Stop) -> list[s
         raise TransferError(f"{source} is not readable")
     lines: list[str] = []
     try:
-        for item in api.load_image(_read(source, report, stop), quiet=True) or []:
+        for item in send(_read(source, report, stop), source.stat().st_size):
             if isinstance(item, dict):
                 if item.get("error"):
                     raise TransferError(f"the engine could not load {source.name}: {item['error']}")

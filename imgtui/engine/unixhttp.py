@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
@@ -50,17 +50,29 @@ class UnixHTTP:
         self.timeout = timeout
 
     def _open(
-        self, url: str, version: str = "1.0", extra: str = ""
+        self,
+        url: str,
+        version: str = "1.0",
+        extra: str = "",
+        method: str = "GET",
+        upload: Iterable[bytes] | None = None,
     ) -> tuple[socket.socket, IO[bytes], dict[str, str]]:
-        """Send the request and read the answer's head: (socket, its reader at the body, headers with
-        lower-case names). Raises Refused for an error status (its body read), OSError for the socket."""
+        """Send the request (with `upload`, its body, of the length `extra` gives) and read the answer's
+        head: (socket, its reader at the body, headers with lower-case names). Raises Refused for an error
+        status (its body read), OSError for the socket."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(self.timeout)
             sock.connect(self.socket_file)
             sock.sendall(
-                f"GET {url} HTTP/{version}\r\nHost: docker\r\nUser-Agent: imgtui\r\n{extra}\r\n".encode()
+                f"{method} {url} HTTP/{version}\r\nHost: docker\r\nUser-Agent: imgtui\r\n{extra}\r\n".encode()
             )
+            if upload is not None:
+                try:
+                    for piece in upload:
+                        sock.sendall(piece)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the engine stopped reading: its answer says why
             reader = sock.makefile("rb")
             status_line = reader.readline(65537)
             parts = status_line.split(None, 2)
@@ -102,6 +114,17 @@ class UnixHTTP:
         length = headers.get("content-length", "")
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         return Body(reader, chunked, int(length) if length.isdigit() and not chunked else None)
+
+    def upload(self, url: str, pieces: Iterable[bytes], length: int, kind: str) -> Body:
+        """POST a body of `length` bytes sent as `pieces` come (a file streamed, never held whole); the
+        answer's body as a file to read, as `body` gives it."""
+        extra = f"Content-Type: {kind}\r\nContent-Length: {length}\r\nConnection: close\r\n"
+        sock, reader, headers = self._open(url, "1.1", extra, "POST", pieces)
+        sock.settimeout(None)
+        sock.close()
+        size = headers.get("content-length", "")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        return Body(reader, chunked, int(size) if size.isdigit() and not chunked else None)
 
     def stream(self, url: str) -> JsonStream:
         """A streamed answer of JSON objects, one a line (`/events`): no read timeout."""
